@@ -1,0 +1,3 @@
+"""ReMoGPT: part-level retrieval-augmented motion-language models."""
+
+__version__ = "0.1.0"

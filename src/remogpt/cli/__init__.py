@@ -1,0 +1,42 @@
+"""Entry point of the `remogpt` command.
+
+The command modules are thin: they parse arguments and call the library, importing heavy libraries inside the
+command functions so `remogpt --help` stays instant. A `UserInputError` raised anywhere becomes one sentence on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import UserInputError
+from .app import app
+
+# Each module registers its commands on the groups of .app when imported.
+from . import motion as _motion  # noqa: F401,E402
+from . import data as _data  # noqa: F401,E402
+from . import render as _render  # noqa: F401,E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; exit 0 on success, 2 on bad input."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        result = app(args=argv, prog_name="remogpt", standalone_mode=False)
+    except UserInputError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,3 @@
+"""`remogpt` commands for the render part (see remogpt.render)."""
+
+from .app import app  # noqa: F401

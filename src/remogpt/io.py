@@ -1,0 +1,75 @@
+"""Safe file input/output shared by every part: validated .npy loading and atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import UserInputError
+
+
+def load_npy(path: str | os.PathLike, *, name: str = "motion") -> np.ndarray:
+    """Load a numeric .npy file without pickle, with one clear error for every way it can be wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise UserInputError(f"{name} file '{path}' does not exist.")
+    if path.is_dir():
+        raise UserInputError(f"{name} path '{path}' is a folder, expected a .npy file.")
+    if path.suffix.lower() != ".npy":
+        raise UserInputError(f"{name} file '{path}' has extension '{path.suffix}', expected .npy.")
+    if path.stat().st_size == 0:
+        raise UserInputError(f"{name} file '{path}' is empty.")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as error:  # pickled object arrays, truncated data
+        raise UserInputError(f"{name} file '{path}' is not a readable numeric .npy array ({error}).") from None
+    except (OSError, EOFError) as error:
+        raise UserInputError(f"{name} file '{path}' is truncated or corrupt ({error}).") from None
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
+        raise UserInputError(f"{name} file '{path}' holds dtype {array.dtype}, expected numbers.")
+    return array
+
+
+def check_finite(array: np.ndarray, *, where: str) -> None:
+    """Reject NaN and infinity with the first offending frame named."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        frame = int(np.argwhere(bad)[0][0])
+        raise UserInputError(f"{where} contains NaN or infinite values (first at frame {frame}).")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds.
+
+    The temporary name keeps the final suffix so writers that dispatch on it (matplotlib, ffmpeg) work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write an array atomically (never a half-written file)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, array)
+
+
+def save_json(path: str | os.PathLike, obj) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")

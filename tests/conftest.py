@@ -1,0 +1,45 @@
+"""Shared fixtures: the real reference data in ../shared/data and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (real HumanML3D pieces); tests using it skip on machines that lack it."""
+    if not (SHARED_DATA / "humanml3d").is_dir():
+        pytest.skip(f"real reference data not found at {SHARED_DATA} (only present in the project's CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def humanml3d_dir(shared_data: Path) -> Path:
+    return shared_data / "humanml3d"
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run `remogpt ARGS...` in-process; returns (exit_code, stdout, stderr)."""
+    from remogpt.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
