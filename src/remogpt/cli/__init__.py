@@ -19,6 +19,10 @@ from .app import app
 from . import motion as _motion  # noqa: F401,E402
 from . import data as _data  # noqa: F401,E402
 from . import render as _render  # noqa: F401,E402
+from . import synth as _synth  # noqa: F401,E402
+from . import tokenizer as _tokenizer  # noqa: F401,E402
+from . import retrieval as _retrieval  # noqa: F401,E402
+from . import evaluation as _evaluation  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

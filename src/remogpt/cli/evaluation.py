@@ -1,0 +1,3 @@
+"""`remogpt` commands for the evaluation part."""
+
+from .app import app  # noqa: F401

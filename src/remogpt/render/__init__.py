@@ -1,0 +1,1 @@
+"""remogpt.render"""
