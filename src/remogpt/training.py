@@ -1,0 +1,195 @@
+"""Run directories and the Lightning Trainer shared by every training stage.
+
+A run directory holds everything needed to understand and continue a run:
+
+    out_dir/
+      config.json             the resolved training config (written by `write_run_config`)
+      metrics.jsonl           one JSON object per logged step ({"step": ..., "train/loss": ...})
+      checkpoints/last.ckpt   Lightning checkpoint for resuming (model, optimiser, loops); never used for inference
+      model/ ...              the inference model, written by the stage with `save_pretrained`
+
+Usage in a stage:
+
+    seed_everything(config.seed)
+    write_run_config(out_dir, config)
+    trainer = make_trainer(out_dir, max_steps=config.max_steps, val_every_n_steps=config.val_every)
+    fit(trainer, module, train_loader, val_loader, out_dir)   # resumes from checkpoints/last.ckpt when present
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import UserInputError
+from .pretrained import config_to_dict, read_json, write_config
+
+RUN_CONFIG_NAME = "config.json"
+METRICS_NAME = "metrics.jsonl"
+CHECKPOINT_DIR = "checkpoints"
+LAST_CHECKPOINT = "last.ckpt"
+
+
+def seed_everything(seed: int) -> int:
+    """Seed python, numpy and torch (and dataloader workers) the Lightning way."""
+    import lightning
+
+    return lightning.seed_everything(seed, workers=True, verbose=False)
+
+
+def last_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+    path = Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT
+    return path if path.is_file() else None
+
+
+def write_run_config(out_dir: str | os.PathLike, config: Any, *, may_change: Iterable[str] = ("max_steps",)) -> Path:
+    """Write the resolved config of a run; resuming with a different config (beyond `may_change`) is an error."""
+    path = Path(out_dir) / RUN_CONFIG_NAME
+    if path.is_file() and last_checkpoint(out_dir) is not None:
+        before = read_json(path, name="run config")
+        after = config_to_dict(config)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in may_change)
+        if changed:
+            raise UserInputError(
+                f"run directory '{out_dir}' already holds a run with different settings ({', '.join(changed)}); "
+                "use a new --out directory or the same settings to resume."
+            )
+    write_config(path, config)
+    return path
+
+
+def read_metrics(out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """All rows of a run's metrics.jsonl (empty when nothing was logged yet)."""
+    path = Path(out_dir) / METRICS_NAME
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _json_logger_class():
+    """Built lazily so importing remogpt.training does not import Lightning."""
+    from lightning.pytorch.loggers.logger import Logger
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    class JsonLinesLogger(Logger):
+        """Appends each logged step as one JSON line (rank zero only); survives resumes by appending."""
+
+        def __init__(self, path: Path):
+            super().__init__()
+            self.path = Path(path)
+
+        @property
+        def name(self) -> str:
+            return "jsonl"
+
+        @property
+        def version(self) -> str:
+            return "0"
+
+        @property
+        def save_dir(self) -> str:
+            return str(self.path.parent)
+
+        @rank_zero_only
+        def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+            pass  # the resolved config is written to config.json by write_run_config
+
+        @rank_zero_only
+        def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+            row = {"step": step, "time": round(time.time(), 3)}
+            row.update({k: _plain(v) for k, v in metrics.items()})
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a") as handle:
+                handle.write(json.dumps(row) + "\n")
+
+    return JsonLinesLogger
+
+
+def _plain(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def make_trainer(
+    out_dir: str | os.PathLike,
+    max_steps: int,
+    val_every_n_steps: int,
+    *,
+    accelerator: str = "auto",
+    devices: int | str = "auto",
+    strategy: str | None = None,
+    precision: str | None = None,
+    gradient_clip_val: float | None = None,
+    log_every_n_steps: int = 10,
+    progress_bar: bool = True,
+    callbacks: Iterable[Any] = (),
+):
+    """A Lightning Trainer that counts in steps, validates every `val_every_n_steps` and keeps checkpoints/last.ckpt.
+
+    CPU, one GPU or several GPUs without code changes: with more than one device the strategy is DDP (Lightning's
+    "auto" also picks DDP on several GPUs); pass `strategy` to override.
+    """
+    import lightning
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    if max_steps < 1 or val_every_n_steps < 1:
+        raise UserInputError(f"max_steps and val_every_n_steps must be >= 1 (got {max_steps}, {val_every_n_steps}).")
+    out_dir = Path(out_dir)
+    checkpoint = ModelCheckpoint(
+        dirpath=out_dir / CHECKPOINT_DIR,
+        save_last=True,
+        save_top_k=0,
+        every_n_train_steps=val_every_n_steps,
+        save_on_train_epoch_end=False,
+        enable_version_counter=False,
+    )
+    if strategy is None:
+        strategy = "ddp" if isinstance(devices, int) and devices > 1 else "auto"
+    return lightning.Trainer(
+        default_root_dir=out_dir,
+        max_steps=max_steps,
+        max_epochs=-1,
+        val_check_interval=val_every_n_steps,
+        check_val_every_n_epoch=None,  # validate every N steps across epoch boundaries
+        num_sanity_val_steps=0,
+        accelerator=accelerator,
+        devices=devices,
+        strategy=strategy,
+        precision=precision,
+        gradient_clip_val=gradient_clip_val,
+        logger=_json_logger_class()(out_dir / METRICS_NAME),
+        log_every_n_steps=log_every_n_steps,
+        callbacks=[checkpoint, *callbacks],
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+    )
+
+
+def checkpoint_step(path: str | os.PathLike) -> int:
+    """The global step stored in a Lightning checkpoint (loaded without unpickling arbitrary objects)."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is the user's file problem
+        raise UserInputError(f"checkpoint '{path}' cannot be read ({type(error).__name__}: {error}).") from None
+    return int(state.get("global_step", 0))
+
+
+def fit(trainer, module, train_loader, val_loader, out_dir: str | os.PathLike) -> bool:
+    """Train, resuming from out_dir/checkpoints/last.ckpt when it exists; returns False if there was nothing to do."""
+    resume = last_checkpoint(out_dir)
+    if resume is not None and checkpoint_step(resume) >= trainer.max_steps:
+        return False
+    with warnings.catch_warnings():
+        # we count steps, not epochs: resuming mid-epoch with a freshly shuffled loader is intended
+        warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended.*")
+        trainer.fit(module, train_loader, val_loader, ckpt_path=resume, weights_only=True)
+    # the checkpoint callback saves every N steps; also keep the final step so a rerun knows it is done
+    trainer.save_checkpoint(Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT)
+    return True

@@ -1,0 +1,79 @@
+"""Run directory, metrics.jsonl, checkpoints/last.ckpt and resume, with a toy regression module on CPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightning
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from remogpt.errors import UserInputError
+from remogpt.training import fit, last_checkpoint, make_trainer, read_metrics, seed_everything, write_run_config
+
+
+@dataclass
+class ToyRun:
+    lr: float = 0.1
+    max_steps: int = 6
+
+
+class Regression(lightning.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.linear(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def validation_step(self, batch, _):
+        x, y = batch
+        self.log("val/loss", torch.nn.functional.mse_loss(self.linear(x), y))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def loaders():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 3, generator=generator)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    data = TensorDataset(x, y)
+    return DataLoader(data, batch_size=8, shuffle=True), DataLoader(data, batch_size=20)
+
+
+def train(out_dir, max_steps):
+    seed_everything(0)
+    write_run_config(out_dir, ToyRun(max_steps=max_steps))
+    trainer = make_trainer(out_dir, max_steps=max_steps, val_every_n_steps=3, log_every_n_steps=1, progress_bar=False)
+    module = Regression()
+    done = fit(trainer, module, *loaders(), out_dir)
+    return trainer, module, done
+
+
+def test_run_directory_metrics_checkpoint_and_resume(tmp_path):
+    trainer, _, done = train(tmp_path, max_steps=7)  # 5 batches per epoch: crosses an epoch boundary
+    assert done and trainer.global_step == 7
+    assert (tmp_path / "config.json").is_file()
+    assert last_checkpoint(tmp_path) is not None
+    rows = read_metrics(tmp_path)
+    assert [r["step"] for r in rows if "val/loss" in r] == [2, 5]  # every 3 steps (0-based step index)
+    assert sum("train/loss" in r for r in rows) == 7
+
+    trainer, _, done = train(tmp_path, max_steps=7)  # already finished: nothing to do
+    assert not done
+
+    trainer, module, done = train(tmp_path, max_steps=10)  # continue from step 7
+    assert done and trainer.global_step == 10
+    losses = [r["train/loss"] for r in read_metrics(tmp_path) if "train/loss" in r]
+    assert len(losses) == 10 and losses[-1] < losses[0]
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    train(tmp_path, max_steps=3)
+    with pytest.raises(UserInputError, match="lr"):
+        write_run_config(tmp_path, ToyRun(lr=0.5, max_steps=3))
