@@ -41,10 +41,24 @@ def qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def qbetween(v0: np.ndarray, v1: np.ndarray) -> np.ndarray:
-    """The shortest-arc rotation taking direction v0 to direction v1."""
+    """The shortest-arc rotation taking direction v0 to direction v1.
+
+    For exactly opposite directions (where the released formula divides 0 by 0) we return a half turn about an axis
+    perpendicular to v0; everywhere else this is HumanML3D's formula.
+    """
+    v0, v1 = np.broadcast_arrays(np.asarray(v0, dtype=np.float64), np.asarray(v1, dtype=np.float64))
     v = np.cross(v0, v1)
     w = np.sqrt((v0**2).sum(-1, keepdims=True) * (v1**2).sum(-1, keepdims=True)) + (v0 * v1).sum(-1, keepdims=True)
-    return qnormalize(np.concatenate([w, v], axis=-1))
+    q = np.concatenate([w, v], axis=-1)
+    norm = np.linalg.norm(q, axis=-1, keepdims=True)
+    opposite = norm[..., 0] < 1e-12 * np.maximum(1.0, np.linalg.norm(v0, axis=-1) * np.linalg.norm(v1, axis=-1))
+    if np.any(opposite):
+        axis = np.cross(v0[opposite], np.array([1.0, 0.0, 0.0]))
+        small = np.linalg.norm(axis, axis=-1) < 1e-6
+        axis[small] = np.cross(v0[opposite][small], np.array([0.0, 1.0, 0.0]))
+        q[opposite] = np.concatenate([np.zeros(axis.shape[:-1] + (1,)), axis], axis=-1)
+        norm = np.linalg.norm(q, axis=-1, keepdims=True)
+    return q / norm
 
 
 def quat_from_axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
