@@ -15,10 +15,23 @@ def mean_std(features: Iterable[np.ndarray] | np.ndarray, num_joints: int = 22) 
     Groups are the seven of `feature_groups`. A group whose average std is 0 (a constant group, e.g. contacts in a
     dataset with no stepping) gets std 1 so normalisation stays finite; real datasets never hit this.
     """
-    data = features if isinstance(features, np.ndarray) else np.concatenate(list(features), axis=0)
-    data = np.asarray(data, dtype=np.float64)
-    mean = data.mean(axis=0)
-    std = data.std(axis=0)
+    # Streaming sums (shifted by the first clip's mean for numerical stability), so the full HumanML3D with
+    # mirrors (about 8 GB as one float64 array) never has to sit in memory at once.
+    clips = [features] if isinstance(features, np.ndarray) else features
+    count, shift, total, total_sq = 0, None, None, None
+    for clip in clips:
+        clip = np.asarray(clip, dtype=np.float64)
+        if shift is None:
+            shift = clip.mean(axis=0)
+            total, total_sq = np.zeros_like(shift), np.zeros_like(shift)
+        centred = clip - shift
+        total += centred.sum(axis=0)
+        total_sq += (centred**2).sum(axis=0)
+        count += len(clip)
+    if not count:
+        raise ValueError("mean_std needs at least one frame")
+    mean = shift + total / count
+    std = np.sqrt(np.maximum(total_sq / count - (total / count) ** 2, 0.0))
     for group in feature_groups(num_joints).values():
         average = std[group].mean()
         std[group] = average if average > 0 else 1.0
