@@ -23,6 +23,7 @@ from . import synth as _synth  # noqa: F401,E402
 from . import tokenizer as _tokenizer  # noqa: F401,E402
 from . import retrieval as _retrieval  # noqa: F401,E402
 from . import evaluation as _evaluation  # noqa: F401,E402
+from . import language as _language  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,131 @@
+"""`remogpt train lm`, `remogpt generate`, `remogpt caption`: the motion-language model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import UserInputError
+from .app import app, train_app
+
+OUTPUT_SUFFIXES = (".npy", ".gif", ".mp4", ".png")
+
+
+@train_app.command("lm")
+def train_lm_command(
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder."),
+    tokenizer: Path = typer.Option(..., "--tokenizer", help="Trained motion tokenizer (remogpt train tokenizer)."),
+    index: Path = typer.Option(..., "--index", help="Retrieval database with motion tokens (remogpt index build --tokenizer)."),
+    out: Path = typer.Option(..., "--out", help="Output model directory (resumes if it holds a run)."),
+    retrieval: str = typer.Option("both", help="none (MotionGPT) | t2t (uni-modal) | t2m (cross-modal) | both (ReMoGPT)."),
+    k: int = typer.Option(1, "--k", help="References per similarity type."),
+    preset: str = typer.Option("small", help="tiny | small | base (T5-base, 12 + 12 layers)."),
+    max_steps: Optional[int] = typer.Option(None, help="Instruction-tuning steps (stage 2)."),
+    pretrain_steps: Optional[int] = typer.Option(None, help="Motion-language pretraining steps (stage 1, no context)."),
+    pretrained_stage: Optional[Path] = typer.Option(None, help="Reuse stage 1 from this stage directory (same budget across settings)."),
+    t5: Optional[Path] = typer.Option(None, "--t5", help="A local pretrained T5 directory (e.g. flan-t5-base) instead of a preset."),
+    batch_size: Optional[int] = typer.Option(None, help="Override the preset's batch size."),
+    seed: int = typer.Option(0, help="Random seed."),
+):
+    """Train the motion-language model: pretraining, then instruction tuning with retrieved context."""
+    from ..language.train import make_config, train_language_model
+
+    for path, name in ((data, "--data"), (tokenizer, "--tokenizer"), (index, "--index")):
+        if not path.exists():
+            raise UserInputError(f"{name} '{path}' does not exist.")
+    config = make_config(
+        data, tokenizer, index, preset=preset, retrieval=retrieval, k=k, max_steps=max_steps,
+        pretrain_steps=pretrain_steps, batch_size=batch_size, seed=seed,
+        pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
+    )
+    train_language_model(config, out)
+    typer.echo(f"model written to {out}")
+
+
+def _load_model(model: Optional[Path]):
+    from ..pipeline import ReMoGPT
+    from ..shipped import shipped_model_dir
+
+    directory = model or shipped_model_dir()
+    if directory is None:
+        raise UserInputError("no --model given and no shipped model is installed; train one with `remogpt train all`.")
+    if not Path(directory).exists():
+        raise UserInputError(f"model directory '{directory}' does not exist.")
+    return ReMoGPT.from_pretrained(directory)
+
+
+def _print_context(references) -> None:
+    for ref in references:
+        typer.echo(f"  context: Text: {ref.caption} Motion: {ref.motion}")
+
+
+@app.command("generate")
+def generate_command(
+    text: str = typer.Argument(..., help="What the person does, e.g. 'a person waves with the right hand'."),
+    output: Path = typer.Option(..., "-o", "--output", help="out.npy (joints, or features with --features) | .gif | .mp4 | .png"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
+    length: Optional[float] = typer.Option(None, "--length", help="Requested duration in seconds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
+    features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
+    show_context: bool = typer.Option(False, "--show-context", help="Print the retrieved references."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    top_k: Optional[int] = typer.Option(None, help="Top-k sampling."),
+    top_p: Optional[float] = typer.Option(None, help="Nucleus sampling."),
+):
+    """Generate a motion from text."""
+    from ..io import save_npy
+
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise UserInputError(f"output '{output}' must end in one of {', '.join(OUTPUT_SUFFIXES)}.")
+    if features and suffix != ".npy":
+        raise UserInputError("--features only applies to a .npy output.")
+    if length is not None and not 0.2 <= length <= 10.0:
+        raise UserInputError(f"--length must be between 0.2 and 10 seconds, not {length}.")
+    if temperature <= 0:
+        raise UserInputError(f"--temperature must be positive, not {temperature}.")
+    remogpt = _load_model(model)
+    remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
+    frames = int(round(length * remogpt.bundle.fps)) if length else None
+    motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
+    if show_context:
+        _print_context(motion.context)
+    if suffix == ".npy":
+        save_npy(output, motion.features if features else motion.joints)
+    else:
+        from ..render import render_motion
+
+        render_motion(motion.joints, output, title=text, fps=remogpt.bundle.fps)
+    typer.echo(f"wrote {output} ({len(motion.joints)} frames, {len(motion.joints) / remogpt.bundle.fps:.1f} s)")
+
+
+@app.command("caption")
+def caption_command(
+    motion: Path = typer.Argument(..., help="Motion .npy: features (T, 263) or joints (T, 22, 3)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
+    show_context: bool = typer.Option(False, "--show-context", help="Print the retrieved references."),
+    beams: int = typer.Option(1, help="Beam search width (1 = greedy)."),
+):
+    """Describe a motion in words."""
+    from ..io import load_npy
+    from ..motion.features import as_joints, is_feature_array, joints_to_features
+
+    array = load_npy(motion, name="motion")
+    if is_feature_array(array):
+        from ..motion.features import as_features
+
+        features = as_features(array, where=f"motion file '{motion}'")
+    else:
+        features = joints_to_features(as_joints(array, where=f"motion file '{motion}'"))
+    if len(features) < 4:
+        raise UserInputError(f"motion file '{motion}' has {len(features)} frames; at least 4 are needed.")
+    remogpt = _load_model(model)
+    if features.shape[1] != remogpt.bundle.feature_dim:
+        raise UserInputError(f"motion file '{motion}' has {features.shape[1]}-d features, the model expects {remogpt.bundle.feature_dim}.")
+    remogpt.sampling.caption_beams = beams
+    text, references = remogpt.caption_motions([features])[0]
+    if show_context:
+        _print_context(references)
+    typer.echo(text)

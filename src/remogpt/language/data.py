@@ -1,0 +1,100 @@
+"""Instruction examples for the motion-language model: tasks mixed and shuffled, prompts with optional context.
+
+Each training item is one motion (its tokens, pre-computed once with the frozen VQ-VAE) with its captions. Every
+access draws a task (text-to-motion, with or without a requested length; motion-to-text; motion prediction;
+motion in-between), a caption and an instruction template, so epochs see different prompts. References for the
+Context block are looked up once before training (retrieval is frozen) and stored per (item, caption) for
+text queries and per item for motion queries.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from torch.utils.data import Dataset
+
+from .prompts import Reference, build_prompt, sample_instruction
+from .vocabulary import MotionVocabulary
+
+# How often each task is drawn during training (MotionGPT mixes generation and captioning with a little of the
+# completion tasks).
+DEFAULT_TASK_WEIGHTS = {"t2m": 0.3, "t2m_seconds": 0.1, "t2m_frames": 0.05, "m2t": 0.4, "prediction": 0.075, "inbetween": 0.075}
+
+
+@dataclass
+class MotionTextItem:
+    name: str
+    motion_id: str
+    tokens: list[int]
+    captions: list[str]
+    text_context: list[list[Reference]] = field(default_factory=list)  # per caption
+    motion_context: list[Reference] = field(default_factory=list)
+
+
+def frames_of(tokens: Sequence[int], downsample_factor: int) -> int:
+    return len(tokens) * downsample_factor
+
+
+class InstructionDataset(Dataset):
+    """(prompt, target) pairs drawn per access; deterministic for a given seed, epoch and index."""
+
+    def __init__(
+        self,
+        items: Sequence[MotionTextItem],
+        vocabulary: MotionVocabulary,
+        *,
+        fps: float,
+        downsample_factor: int,
+        task_weights: dict[str, float] | None = None,
+        seed: int = 0,
+    ):
+        self.items = list(items)
+        self.vocabulary = vocabulary
+        self.fps, self.downsample_factor = fps, downsample_factor
+        weights = task_weights or DEFAULT_TASK_WEIGHTS
+        self.tasks, self.weights = list(weights), list(weights.values())
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[str, str]:
+        rng = random.Random(hash((self.seed, self.epoch, index)))
+        item = self.items[index]
+        task = rng.choices(self.tasks, self.weights)[0]
+        if task in ("prediction", "inbetween") and len(item.tokens) < 4:
+            task = "t2m"
+        return self.example(item, task, rng)
+
+    def example(self, item: MotionTextItem, task: str, rng: random.Random) -> tuple[str, str]:
+        motion = self.vocabulary.motion_string
+        tokens = item.tokens
+        if task.startswith("t2m"):
+            which = rng.randrange(len(item.captions))
+            frames = frames_of(tokens, self.downsample_factor)
+            instruction = sample_instruction(
+                task, rng, caption=item.captions[which], seconds=f"{frames / self.fps:.1f}", frames=str(frames)
+            )
+            context = item.text_context[which] if item.text_context else []
+            return build_prompt(instruction, context), motion(tokens)
+        if task == "m2t":
+            instruction = sample_instruction(task, rng, motion=motion(tokens))
+            return build_prompt(instruction, item.motion_context), rng.choice(item.captions)
+        if task == "prediction":
+            cut = rng.randint(max(1, len(tokens) // 4), max(1, len(tokens) // 2))
+            return build_prompt(sample_instruction(task, rng, motion_start=motion(tokens[:cut]))), motion(tokens[cut:])
+        if task == "inbetween":
+            edge = max(1, len(tokens) // 4)
+            instruction = sample_instruction(task, rng, motion_start=motion(tokens[:edge]), motion_end=motion(tokens[-edge:]))
+            return build_prompt(instruction), motion(tokens[edge:-edge])
+        raise ValueError(f"unknown task {task!r}")
+
+
+def collate_examples(batch: list[tuple[str, str]]) -> dict[str, list[str]]:
+    prompts, targets = zip(*batch)
+    return {"prompts": list(prompts), "targets": list(targets)}

@@ -1,0 +1,190 @@
+"""The motion-language model: a T5 encoder-decoder over the merged text + motion vocabulary.
+
+A model directory holds config.json + model.safetensors (our Pretrained contract) and tokenizer/ (the vocabulary).
+Built from a preset (`tiny` for tests, `small` for 2 CPU cores, `base` = the paper's T5-base, 12 + 12 layers) or
+from a local pretrained T5 directory (e.g. flan-t5-base) with its embeddings resized for the motion tokens.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from ..errors import UserInputError
+from ..pretrained import Pretrained, resolve_model_dir
+from .vocabulary import MotionVocabulary
+
+TOKENIZER_SUBDIR = "tokenizer"
+
+# T5Config fields per preset; `base` is T5-base (v1.1 style gated-GELU, as flan-t5-base).
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(d_model=64, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2, d_kv=32),
+    "small": dict(d_model=256, d_ff=768, num_layers=4, num_decoder_layers=4, num_heads=4, d_kv=64),
+    "base": dict(d_model=768, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12, d_kv=64),
+}
+
+
+@dataclass
+class LanguageModelConfig:
+    codebook_size: int = 512
+    t5: dict = field(default_factory=dict)  # the full T5Config (to_dict), so any local T5 shape round-trips
+    max_prompt_tokens: int = 512
+    max_motion_tokens: int = 52  # 196 frames / 4 + <som> + <eom> + </s>
+    max_caption_tokens: int = 48
+
+
+def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) -> dict:
+    from transformers import T5Config
+
+    if preset not in PRESETS:
+        raise UserInputError(f"unknown language-model preset '{preset}', expected one of {', '.join(PRESETS)}.")
+    config = T5Config(
+        vocab_size=len(vocab),
+        feed_forward_proj="gated-gelu",
+        dropout_rate=dropout,
+        pad_token_id=vocab.pad_id,
+        eos_token_id=vocab.eos_id,
+        decoder_start_token_id=vocab.pad_id,
+        tie_word_embeddings=False,
+        **PRESETS[preset],
+    )
+    return _plain_t5_dict(config)
+
+
+def _plain_t5_dict(config) -> dict:
+    values = config.to_dict()
+    # keep only what T5Config needs to rebuild the architecture (no transformers bookkeeping)
+    drop = {"transformers_version", "_name_or_path", "architectures", "torch_dtype", "dtype", "output_past"}
+    return {k: v for k, v in values.items() if k not in drop}
+
+
+class MotionLanguageModel(Pretrained, nn.Module):
+    model_type = "remogpt-language-model"
+    config_class = LanguageModelConfig
+
+    def __init__(self, config: LanguageModelConfig, vocabulary: MotionVocabulary | None = None):
+        super().__init__()
+        from transformers import T5Config, T5ForConditionalGeneration
+
+        self.config = config
+        self.vocabulary = vocabulary
+        self.t5 = T5ForConditionalGeneration(T5Config(**config.t5))
+
+    # ---- construction
+    @classmethod
+    def from_preset(cls, preset: str, vocabulary: MotionVocabulary, **config: Any) -> "MotionLanguageModel":
+        return cls(LanguageModelConfig(codebook_size=vocabulary.codebook_size, t5=t5_config_for(preset, vocabulary), **config), vocabulary)
+
+    @classmethod
+    def from_t5(cls, directory: str | os.PathLike, codebook_size: int, **config: Any) -> "MotionLanguageModel":
+        """A local pretrained T5 directory (weights + tokenizer), extended with the motion tokens."""
+        from transformers import T5ForConditionalGeneration
+
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise UserInputError(f"'{directory}' is not a local Hugging Face T5 directory (no config.json).")
+        vocabulary = MotionVocabulary.load(directory, codebook_size)
+        t5 = T5ForConditionalGeneration.from_pretrained(str(directory))
+        t5.resize_token_embeddings(len(vocabulary))
+        model = cls(LanguageModelConfig(codebook_size=codebook_size, t5=_plain_t5_dict(t5.config), **config), vocabulary)
+        model.t5.load_state_dict(t5.state_dict())
+        return model
+
+    def save_extra_files(self, directory: Path) -> None:
+        self.vocabulary.save(directory / TOKENIZER_SUBDIR)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, map_location: Any = "cpu") -> "MotionLanguageModel":
+        model = super().from_pretrained(directory, map_location)
+        model.vocabulary = MotionVocabulary.load(resolve_model_dir(directory) / TOKENIZER_SUBDIR, model.config.codebook_size)
+        return model
+
+    # ---- use
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def encode_prompts(self, prompts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Tokenise prompts with padding and an attention mask (always pass the mask to generate)."""
+        batch = self.vocabulary.tokenizer(
+            list(prompts), padding=True, truncation=True, max_length=self.config.max_prompt_tokens, return_tensors="pt"
+        )
+        return {"input_ids": batch["input_ids"].to(self.device), "attention_mask": batch["attention_mask"].to(self.device)}
+
+    def encode_targets(self, targets: Sequence[str]) -> torch.Tensor:
+        """Target ids with padding replaced by -100 (ignored by the loss)."""
+        limit = max(self.config.max_motion_tokens, self.config.max_caption_tokens)
+        labels = self.vocabulary.tokenizer(
+            list(targets), padding=True, truncation=True, max_length=limit, return_tensors="pt"
+        )["input_ids"].to(self.device)
+        labels[labels == self.vocabulary.pad_id] = -100
+        return labels
+
+    def loss(self, prompts: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
+        return self.t5(**self.encode_prompts(prompts), labels=self.encode_targets(targets)).loss
+
+    @torch.no_grad()
+    def generate_ids(
+        self,
+        prompts: Sequence[str],
+        *,
+        motion: bool,
+        num_samples: int = 1,
+        do_sample: bool = True,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        temperature: float = 1.0,
+        num_beams: int = 1,
+        max_new_tokens: int | None = None,
+        min_motion_tokens: int = 0,
+    ) -> list[list[int]]:
+        """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
+
+        With `motion=True` only motion tokens, <som>, <eom> and </s> may be produced (a logits mask), so the output
+        is always a motion span; `min_motion_tokens` delays <eom> until at least that many codes were written.
+        """
+        from transformers import LogitsProcessorList
+
+        inputs = self.encode_prompts(prompts)
+        processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, min_motion_tokens)] if motion else [])
+        limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
+        output = self.t5.generate(
+            **inputs,
+            max_new_tokens=limit,
+            do_sample=do_sample,
+            top_k=top_k if do_sample else None,
+            top_p=top_p if do_sample else None,
+            temperature=temperature if do_sample else None,
+            num_beams=num_beams,
+            num_return_sequences=num_samples,
+            logits_processor=processors,
+            use_cache=True,
+        )
+        return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
+
+
+class MotionOnlyLogits:
+    """Restrict decoding to a motion span: motion codes, <som>, <eom>, </s>; <eom> not before `min_codes` codes."""
+
+    def __init__(self, vocabulary: MotionVocabulary, min_codes: int = 0):
+        self.vocabulary = vocabulary
+        self.min_codes = min_codes
+        first = vocabulary.first_motion_id
+        self.allowed = torch.tensor(
+            list(range(first, first + vocabulary.codebook_size)) + [vocabulary.start_id, vocabulary.end_id, vocabulary.eos_id]
+        )
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        mask = torch.full_like(scores, float("-inf"))
+        mask[:, self.allowed.to(scores.device)] = 0.0
+        if self.min_codes > 0:
+            written = ((input_ids >= self.vocabulary.first_motion_id) & (input_ids < self.vocabulary.first_motion_id + self.vocabulary.codebook_size)).sum(-1)
+            early = written < self.min_codes
+            mask[early, self.vocabulary.end_id] = float("-inf")
+            mask[early, self.vocabulary.eos_id] = float("-inf")
+        return scores + mask

@@ -1,0 +1,112 @@
+"""Instruction prompts in the paper's format (Fig. 5), with pools of paraphrased instructions per task.
+
+    ### Input:
+    <instruction>
+    ### Context:
+    Text: <reference caption> Motion: <reference motion tokens>
+    ...
+    ### Output:
+
+The target is the motion span (`<som>...<eom>`) or the caption. Without references the Context block is left out
+(motion-language pretraining). Placeholders in templates: {caption}, {motion}, {seconds}, {frames}, {motion_start},
+{motion_end}.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from typing import Sequence
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "t2m": (
+        "Show me a motion that illustrates {caption}",
+        "Generate a motion matching the description: {caption}",
+        "Create a human motion for the following text: {caption}",
+        "Animate this: {caption}",
+        "Give me motion tokens for \"{caption}\"",
+        "How would a person move if {caption}?",
+        "Produce a 3D human motion where {caption}",
+        "Make the character perform this: {caption}",
+        "Turn this description into a motion: {caption}",
+        "Please demonstrate the motion described by {caption}",
+    ),
+    "t2m_seconds": (
+        "Show me a motion of {seconds} seconds that illustrates {caption}",
+        "Generate a {seconds}-second motion matching: {caption}",
+        "Create a human motion lasting {seconds} seconds for: {caption}",
+        "Animate this for about {seconds} seconds: {caption}",
+        "In {seconds} seconds, show how a person moves when {caption}",
+    ),
+    "t2m_frames": (
+        "Generate a motion of {frames} frames that illustrates {caption}",
+        "Create {frames} frames of human motion for: {caption}",
+        "Show me a {frames}-frame motion where {caption}",
+        "Produce a motion with {frames} frames matching: {caption}",
+    ),
+    "m2t": (
+        "Generate text for {motion}:",
+        "Describe the motion {motion} in words.",
+        "What is the person doing in {motion}?",
+        "Caption this motion: {motion}",
+        "Explain what happens in {motion}",
+        "Write a short description of {motion}",
+        "Give a caption for the movement {motion}",
+        "Tell me what motion {motion} shows.",
+    ),
+    "prediction": (
+        "Predict how this motion continues: {motion_start}",
+        "Continue the motion {motion_start}",
+        "Here is the beginning of a motion: {motion_start}. Generate the rest.",
+        "What comes after {motion_start}?",
+        "Complete the motion that starts with {motion_start}",
+    ),
+    "inbetween": (
+        "Fill in the motion between {motion_start} and {motion_end}",
+        "Generate the middle part connecting {motion_start} to {motion_end}",
+        "The motion starts with {motion_start} and ends with {motion_end}. Complete the middle.",
+        "Connect {motion_start} and {motion_end} with a natural motion.",
+        "Create a transition from {motion_start} to {motion_end}",
+    ),
+}
+
+TASKS = tuple(TEMPLATES)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One retrieved motion-caption pair written into the Context block."""
+
+    caption: str
+    motion: str  # the motion span string, "<som>...<eom>"
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def fill(template: str, **values: str) -> str:
+    """Fill a template; every placeholder must be given (a missing one is a bug, not user input)."""
+    missing = placeholders(template) - set(values)
+    if missing:
+        raise KeyError(f"template needs {sorted(missing)}: {template!r}")
+    return template.format(**values)
+
+
+def build_prompt(instruction: str, references: Sequence[Reference] = ()) -> str:
+    lines = ["### Input:", instruction]
+    if references:
+        lines.append("### Context:")
+        lines += [f"Text: {ref.caption} Motion: {ref.motion}" for ref in references]
+    lines.append("### Output:")
+    return "\n".join(lines)
+
+
+def sample_instruction(task: str, rng: random.Random, **values: str) -> str:
+    return fill(rng.choice(TEMPLATES[task]), **values)
+
+
+def first_instruction(task: str, **values: str) -> str:
+    """The deterministic instruction used at inference (the first template of the pool)."""
+    return fill(TEMPLATES[task][0], **values)

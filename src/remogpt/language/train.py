@@ -1,0 +1,233 @@
+"""Training the motion-language model in the paper's order.
+
+Stage 1, motion-language pretraining: the tasks mixed, no context. Stage 2, instruction tuning: the same tasks with
+retrieved context (`--retrieval`). The motion tokenizer and the retriever are frozen: motion tokens and references
+are computed once before training. Stage 1 does not depend on the retrieval setting, so runs that compare settings
+can share it (`pretrained_stage`), which keeps their budgets identical.
+
+    out/
+      config.json, model.safetensors, tokenizer/    the language model (inference)
+      remogpt.json                                  the bundle: retrieval setting, k, components (see pipeline.py)
+      motion_tokenizer/ retriever/ database/        copies of the frozen components it was trained with
+      stages/pretrain/ stages/instruct/             run directories (config, metrics.jsonl, checkpoints)
+      motion_tokens.json                            the frozen tokenizer's tokens per training/validation sample
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserInputError
+
+PRESETS = {
+    "tiny": dict(model="tiny", batch_size=8, learning_rate=1e-3, warmup_steps=5, pretrain_steps=10, max_steps=20, val_every=10, text_vocab_size=500),
+    "small": dict(model="small", batch_size=32, learning_rate=1e-3, warmup_steps=200, pretrain_steps=2000, max_steps=3000, val_every=250, text_vocab_size=2000),
+    "base": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000),
+}
+
+
+@dataclass
+class LanguageTrainingConfig:
+    data: str
+    tokenizer: str
+    index: str
+    preset: str = "small"
+    model: str = "small"
+    retrieval: str = "both"
+    k: int = 1
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    pretrain_steps: int = 2000  # stage 1, no context
+    max_steps: int = 3000  # stage 2, with context
+    val_every: int = 250
+    text_vocab_size: int = 2000
+    t5: str | None = None  # a local pretrained T5 directory instead of a preset
+    pretrained_stage: str | None = None  # reuse stage 1 from another run directory
+    seed: int = 0
+
+
+def make_config(data, tokenizer, index, *, preset: str = "small", **overrides) -> LanguageTrainingConfig:
+    if preset not in PRESETS:
+        raise UserInputError(f"unknown preset '{preset}', expected one of {', '.join(PRESETS)}.")
+    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    return LanguageTrainingConfig(data=str(data), tokenizer=str(tokenizer), index=str(index), preset=preset, **values)
+
+
+def _module_class():
+    import lightning
+    import torch
+
+    class LanguageModelModule(lightning.LightningModule):
+        """AdamW with linear warm-up and cosine decay over the T5 loss on (prompt, target) pairs."""
+
+        def __init__(self, model, config: LanguageTrainingConfig, total_steps: int):
+            super().__init__()
+            self.model, self.config, self.total_steps = model, config, total_steps
+
+        def training_step(self, batch, _):
+            loss = self.model.loss(batch["prompts"], batch["targets"])
+            self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
+            return loss
+
+        def validation_step(self, batch, _):
+            loss = self.model.loss(batch["prompts"], batch["targets"])
+            self.log("val/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
+
+        def on_train_epoch_start(self):
+            self.trainer.train_dataloader.dataset.set_epoch(self.current_epoch)
+
+        def configure_optimizers(self):
+            import math
+
+            optimizer = torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
+            warmup, total = self.config.warmup_steps, max(self.total_steps, 1)
+
+            def factor(step: int) -> float:
+                if step < warmup:
+                    return (step + 1) / warmup
+                progress = min(1.0, (step - warmup) / max(1, total - warmup))
+                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    return LanguageModelModule
+
+
+def motion_tokens_for(samples, motion_tokenizer, cache_path: Path) -> dict[str, list[int]]:
+    """Tokens of every sample with the frozen tokenizer, cached in the run directory."""
+    cached = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
+    missing = [s for s in samples if s.name not in cached]
+    if missing:
+        for sample, tokens in zip(missing, motion_tokenizer.encode([s.features for s in missing])):
+            cached[sample.name] = [int(t) for t in tokens]
+        from ..io import save_json
+
+        save_json(cache_path, cached)
+    return {s.name: cached[s.name] for s in samples}
+
+
+def build_items(samples, tokens: dict[str, list[int]], context=None):
+    """MotionTextItems, with references looked up in one batched pass per query type when `context` is given."""
+    from ..retrieval.database import Exclude
+    from .data import MotionTextItem
+
+    items = [MotionTextItem(s.name, s.motion_id, tokens[s.name], [c.text for c in s.captions]) for s in samples if tokens[s.name]]
+    if context is None or context.mode == "none":
+        return items
+    by_name = {s.name: s for s in samples}
+    texts = [(i, caption) for i, item in enumerate(items) for caption in item.captions]
+    text_refs = context.for_texts([c for _, c in texts], exclude=[Exclude(items[i].motion_id, c) for i, c in texts])
+    for item in items:
+        item.text_context = []
+    for (i, _), refs in zip(texts, text_refs):
+        items[i].text_context.append(refs)
+    motion_refs = context.for_motions(
+        [by_name[item.name].features for item in items], exclude=[Exclude(item.motion_id, item.captions[0]) for item in items]
+    )
+    for item, refs in zip(items, motion_refs):
+        item.motion_context = refs
+    return items
+
+
+def _fit_stage(model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int):
+    from torch.utils.data import DataLoader
+
+    from ..training import fit, make_trainer, write_run_config
+    from .data import InstructionDataset, collate_examples
+
+    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage"))
+    dataset = InstructionDataset(items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed)
+    val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed + 1)
+    train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=len(items) > config.batch_size)
+    val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
+    trainer = make_trainer(out_dir, max_steps=steps, val_every_n_steps=min(config.val_every, steps), gradient_clip_val=1.0)
+    module = _module_class()(model, config, steps)
+    fit(trainer, module, train_loader, val_loader, out_dir)
+    model.eval()
+    return model
+
+
+def train_language_model(config: LanguageTrainingConfig, out_dir: str | Path, *, limit_samples: int | None = None):
+    """Both stages; returns the trained MotionLanguageModel. Resumes each stage from its last checkpoint."""
+    import torch
+
+    from ..data.folder import HumanML3DFolder
+    from ..retrieval.database import RetrievalDatabase
+    from ..tokenizer.model import MotionTokenizer
+    from ..training import seed_everything
+    from .context import RETRIEVAL_MODES, ContextRetriever
+    from .model import MotionLanguageModel
+    from .vocabulary import MotionVocabulary, train_text_tokenizer
+
+    if config.retrieval not in RETRIEVAL_MODES:
+        raise UserInputError(f"--retrieval must be one of {', '.join(RETRIEVAL_MODES)}, not '{config.retrieval}'.")
+    if config.k < 1:
+        raise UserInputError(f"--k must be at least 1, not {config.k}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(config.seed)
+    folder = HumanML3DFolder(config.data)
+    train_samples, val_samples = folder.samples("train"), folder.samples("val")
+    if limit_samples:
+        train_samples, val_samples = train_samples[:limit_samples], val_samples[: max(1, limit_samples // 4)]
+    if not train_samples or not val_samples:
+        raise UserInputError(f"dataset '{config.data}' needs non-empty train and val splits to train the language model.")
+    motion_tokenizer = MotionTokenizer.from_pretrained(config.tokenizer)
+    database = RetrievalDatabase.load(config.index)
+    retriever = database.load_retriever()
+    tokens = motion_tokens_for(train_samples + val_samples, motion_tokenizer, out_dir / "motion_tokens.json")
+    factor = motion_tokenizer.config.downsample_factor
+    codebook = motion_tokenizer.config.codebook_size
+
+    # The vocabulary and stage 1 (no context) are shared by every retrieval setting.
+    pretrain_dir = Path(config.pretrained_stage) if config.pretrained_stage else out_dir / "stages" / "pretrain"
+    stage1_model_dir = pretrain_dir / "model"
+    if (stage1_model_dir / "model.safetensors").is_file():
+        model = MotionLanguageModel.from_pretrained(stage1_model_dir)
+    else:
+        if config.pretrained_stage:
+            raise UserInputError(f"--pretrained-stage '{pretrain_dir}' holds no finished stage-1 model (model/).")
+        if config.t5:
+            model = MotionLanguageModel.from_t5(config.t5, codebook)
+        else:
+            vocabulary = MotionVocabulary.build(
+                train_text_tokenizer([c.text for s in train_samples for c in s.captions], config.text_vocab_size), codebook
+            )
+            model = MotionLanguageModel.from_preset(config.model, vocabulary)
+        plain_items, plain_val = build_items(train_samples, tokens), build_items(val_samples, tokens)
+        model.train()
+        _fit_stage(model, plain_items, plain_val, config, pretrain_dir, config.pretrain_steps, folder.fps, factor)
+        model.save_pretrained(stage1_model_dir)
+
+    context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, config.k)
+    with torch.no_grad():
+        items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
+    model.train()
+    _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor)
+    model.save_pretrained(out_dir)
+    _copy_components(config, database, out_dir)
+    from .. import __version__
+    from ..io import save_json
+    from ..pipeline import BUNDLE_NAME, BundleConfig
+
+    bundle = BundleConfig(retrieval=config.retrieval, k=config.k, fps=folder.fps, feature_dim=folder.feature_dim, training=asdict(config))
+    save_json(out_dir / BUNDLE_NAME, {"model_type": "remogpt", "remogpt_version": __version__, **asdict(bundle)})
+    return model
+
+
+def _copy_components(config: LanguageTrainingConfig, database, out_dir: Path) -> None:
+    """Make the model directory self-contained: the frozen tokenizer, retriever and database it was trained with."""
+    from ..pretrained import resolve_model_dir
+
+    for source, name in ((resolve_model_dir(config.tokenizer), "motion_tokenizer"), (resolve_model_dir(database.config.retriever), "retriever"), (Path(config.index), "database")):
+        target = out_dir / name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoints", "metrics.jsonl", "*.ckpt", "stages"))

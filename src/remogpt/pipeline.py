@@ -1,0 +1,163 @@
+"""ReMoGPT as one object: the language model with its frozen motion tokenizer, retriever and database.
+
+    model = ReMoGPT.from_pretrained("runs/remogpt")
+    motions = model.generate(["a person waves with the right hand"])      # features + joints + context
+    captions = model.caption([features])
+
+Everything is batched: retrieval for all queries at once, one padded `generate` call per batch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import UserInputError
+
+BUNDLE_NAME = "remogpt.json"
+
+
+@dataclass
+class BundleConfig:
+    retrieval: str = "both"
+    k: int = 1
+    fps: float = 20.0
+    feature_dim: int = 263
+    training: dict = field(default_factory=dict)
+
+
+@dataclass
+class GeneratedMotion:
+    text: str
+    tokens: list[int]
+    features: np.ndarray  # (T, D) raw features
+    joints: np.ndarray  # (T, J, 3)
+    context: list = field(default_factory=list)  # prompt references (caption, motion span)
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    caption_beams: int = 1  # greedy by default; >1 = beam search for captions
+
+
+class ReMoGPT:
+    def __init__(self, language_model, motion_tokenizer, retriever=None, database=None, bundle: BundleConfig | None = None):
+        from .language.context import ContextRetriever
+
+        self.lm, self.motion_tokenizer = language_model, motion_tokenizer
+        self.retriever, self.database = retriever, database
+        self.bundle = bundle or BundleConfig(retrieval="none")
+        mode = self.bundle.retrieval if database is not None else "none"
+        self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.bundle.k)
+        self.sampling = SamplingSettings()
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> "ReMoGPT":
+        from .io import load_npy  # noqa: F401  (keeps import order cheap)
+        from .language.model import MotionLanguageModel
+        from .pretrained import read_json
+        from .retrieval.database import RetrievalDatabase
+        from .retrieval.model import PLTMR
+        from .tokenizer.model import MotionTokenizer
+
+        directory = Path(directory)
+        if not (directory / BUNDLE_NAME).is_file():
+            raise UserInputError(f"'{directory}' is not a ReMoGPT model directory (no {BUNDLE_NAME}); train one with `remogpt train lm`.")
+        values = read_json(directory / BUNDLE_NAME, name="model bundle")
+        bundle = BundleConfig(**{k: v for k, v in values.items() if k in BundleConfig.__dataclass_fields__})
+        lm = MotionLanguageModel.from_pretrained(directory, map_location=device)
+        tokenizer = MotionTokenizer.from_pretrained(directory / "motion_tokenizer", map_location=device)
+        retriever = database = None
+        if bundle.retrieval != "none":
+            retriever = PLTMR.from_pretrained(directory / "retriever", map_location=device)
+            database = RetrievalDatabase.load(directory / "database")
+        return cls(lm, tokenizer, retriever, database, bundle)
+
+    from_directory = from_pretrained  # the evaluation loader's name
+
+    # ---- text to motion
+    def generate_motions(
+        self,
+        texts: Sequence[str],
+        lengths: Sequence[int | None] | None = None,
+        num_samples: int = 1,
+        seed: int | None = None,
+    ) -> list[GeneratedMotion]:
+        """Motions for every text (num_samples each, text-major). `lengths` in frames are optional requests."""
+        import torch
+
+        from .language.prompts import build_prompt, first_instruction
+        from .motion.features import features_to_joints
+
+        texts = [self._check_text(t) for t in texts]
+        if not texts:
+            return []
+        if seed is not None:
+            torch.manual_seed(seed)
+        lengths = list(lengths) if lengths is not None else [None] * len(texts)
+        references = self.context.for_texts(texts)
+        prompts = []
+        for text, frames, refs in zip(texts, lengths, references):
+            if frames:
+                instruction = first_instruction("t2m_frames", caption=text, frames=str(int(frames)))
+            else:
+                instruction = first_instruction("t2m", caption=text)
+            prompts.append(build_prompt(instruction, refs))
+        factor = self.motion_tokenizer.config.downsample_factor
+        ids = self.lm.generate_ids(
+            prompts,
+            motion=True,
+            num_samples=num_samples,
+            temperature=self.sampling.temperature,
+            top_k=self.sampling.top_k,
+            top_p=self.sampling.top_p,
+            min_motion_tokens=1,
+        )
+        codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
+        # a requested length is honoured by cutting or by the min-token constraint of the next call; cut here
+        for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples)):
+            if frames:
+                codes[i] = codes[i][: max(1, int(frames) // factor)]
+        features = self.motion_tokenizer.decode(codes)
+        results = []
+        for i, (row_codes, row_features) in enumerate(zip(codes, features)):
+            text_index = i // num_samples
+            results.append(
+                GeneratedMotion(texts[text_index], row_codes, row_features, features_to_joints(row_features), references[text_index])
+            )
+        return results
+
+    def generate(self, texts: Sequence[str], lengths: Sequence[int] | None = None, num_samples: int = 1) -> list[np.ndarray]:
+        """The evaluation interface: raw features per text, text-major. The model decides the length itself."""
+        return [m.features for m in self.generate_motions(texts, None, num_samples)]
+
+    # ---- motion to text
+    def caption_motions(self, motions: Sequence[np.ndarray]) -> list[tuple[str, list]]:
+        from .language.prompts import build_prompt, first_instruction
+
+        if not motions:
+            return []
+        tokens = self.motion_tokenizer.encode(list(motions))
+        references = self.context.for_motions(list(motions))
+        spans = [self.lm.vocabulary.motion_string(t) for t in tokens]
+        prompts = [build_prompt(first_instruction("m2t", motion=span), refs) for span, refs in zip(spans, references)]
+        beams = self.sampling.caption_beams
+        ids = self.lm.generate_ids(prompts, motion=False, do_sample=False, num_beams=beams)
+        return [(self.lm.vocabulary.text(row), refs) for row, refs in zip(ids, references)]
+
+    def caption(self, motions: Sequence[np.ndarray]) -> list[str]:
+        return [text for text, _ in self.caption_motions(motions)]
+
+    @staticmethod
+    def _check_text(text: str) -> str:
+        text = " ".join(str(text).split())
+        if not text:
+            raise UserInputError("the text prompt is empty; describe the motion, e.g. 'a person walks forward'.")
+        return text
