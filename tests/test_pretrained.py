@@ -84,3 +84,10 @@ def test_wrong_model_type_and_mismatched_weights(tmp_path):
     (tmp_path / "m" / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(UserInputError):
         Toy.from_pretrained(tmp_path / "m")
+
+
+def test_run_directory_resolves_to_its_model_folder(tmp_path):
+    Toy(ToyConfig(width=2)).save_pretrained(tmp_path / "run" / "model")
+    (tmp_path / "run" / "config.json").write_text('{"lr": 0.1}')  # the run's own config does not confuse loading
+    assert Toy.from_pretrained(tmp_path / "run").config.width == 2
+    assert model_type_of(tmp_path / "run") == "toy"

@@ -17,6 +17,7 @@ Every remogpt torch model holds one typed config dataclass and mixes in `Pretrai
 
     model.save_pretrained("run/model")
     model = MotionTokenizer.from_pretrained("run/model", map_location="cpu")
+    model = MotionTokenizer.from_pretrained("run")   # a run directory works too: its model/ is used
 
 `config.json` holds the dataclass fields plus `model_type` and the remogpt version that wrote it. Weights are
 safetensors (never pickle), written atomically, and loaded strictly: a missing or unexpected tensor is an error.
@@ -37,6 +38,7 @@ from .io import atomic_path, save_json
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+MODEL_SUBDIR = "model"  # where a training run directory keeps its inference model (see remogpt.training)
 
 ConfigT = TypeVar("ConfigT")
 ModelT = TypeVar("ModelT", bound="Pretrained")
@@ -117,8 +119,17 @@ def model_type_of(directory: str | os.PathLike) -> str:
     return str(read_json(directory / CONFIG_NAME).get("model_type", ""))
 
 
-def _check_directory(directory: str | os.PathLike) -> Path:
+def resolve_model_dir(directory: str | os.PathLike) -> Path:
+    """A model directory, or a training run directory holding one in `model/`: users may pass either."""
     directory = Path(directory)
+    inner = directory / MODEL_SUBDIR
+    if not (directory / WEIGHTS_NAME).is_file() and (inner / WEIGHTS_NAME).is_file():
+        return inner
+    return directory
+
+
+def _check_directory(directory: str | os.PathLike) -> Path:
+    directory = resolve_model_dir(directory)
     if not directory.is_dir():
         raise UserInputError(f"model directory '{directory}' does not exist (expected config.json + model.safetensors).")
     for name in (CONFIG_NAME, WEIGHTS_NAME):

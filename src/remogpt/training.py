@@ -6,7 +6,7 @@ A run directory holds everything needed to understand and continue a run:
       config.json             the resolved training config (written by `write_run_config`)
       metrics.jsonl           one JSON object per logged step ({"step": ..., "train/loss": ...})
       checkpoints/last.ckpt   Lightning checkpoint for resuming (model, optimiser, loops); never used for inference
-      model/ ...              the inference model, written by the stage with `save_pretrained`
+      model/                  the inference model (`save_pretrained`); from_pretrained(out_dir) finds it there
 
 Usage in a stage:
 
@@ -191,5 +191,5 @@ def fit(trainer, module, train_loader, val_loader, out_dir: str | os.PathLike) -
         warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended.*")
         trainer.fit(module, train_loader, val_loader, ckpt_path=resume, weights_only=True)
     # the checkpoint callback saves every N steps; also keep the final step so a rerun knows it is done
-    trainer.save_checkpoint(Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT)
+    trainer.save_checkpoint(Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT, weights_only=False)
     return True
