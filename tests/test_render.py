@@ -10,8 +10,8 @@ from remogpt.errors import UserInputError
 from remogpt.motion.quaternion import quat_from_axis_angle
 from remogpt.motion.skeleton import HUMANML3D, KIT
 from remogpt.render import MotionRenderer, render_motion
-from remogpt.render import animation
-from remogpt.render.draw import font, wrap_text
+from remogpt.render import animation, renderer, storyboard
+from remogpt.render.text import font, title_lines, wrap_text
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_ELBOW, RIGHT_WRIST, HEAD = 16, 17, 18, 20, 19, 21, 15
 
@@ -42,7 +42,7 @@ def test_gif_has_one_frame_per_motion_frame_at_the_motion_fps(tmp_path):
     with Image.open(out) as gif:
         assert gif.format == "GIF" and gif.n_frames == 12
         assert gif.info["duration"] == 50  # 20 fps, HumanML3D's rate
-        assert gif.width == animation.ANIMATION_SIZE
+        assert gif.width == animation.ANIMATION_WIDTH
 
 
 def test_fps_option_sets_the_frame_duration(tmp_path):
@@ -63,7 +63,7 @@ def test_png_storyboard_lays_out_evenly_spaced_panels(tmp_path):
     motion = stick_figure(30)
     sheet8 = Image.open(render_motion(motion, tmp_path / "eight.png", title="walking"))
     sheet3 = Image.open(render_motion(motion, tmp_path / "three.png", title="walking", frames=3))
-    gap, panel = 10, animation.PANEL_SIZE
+    gap, panel = 10, storyboard.PANEL_WIDTH
     assert sheet8.size[0] == 4 * panel + 5 * gap  # 4 per row, two rows
     assert sheet3.size[0] == 3 * panel + 4 * gap and sheet3.size[1] < sheet8.size[1]
     short = Image.open(render_motion(stick_figure(3), tmp_path / "short.png", frames=8))
@@ -72,15 +72,15 @@ def test_png_storyboard_lays_out_evenly_spaced_panels(tmp_path):
 
 def test_left_limbs_are_blue_right_limbs_red_and_the_picture_is_not_mirrored():
     joints = stick_figure(2, raise_left_arm=True)
-    renderer = MotionRenderer(joints, HUMANML3D, 480)
-    image = np.asarray(renderer.frame(0))
-    px = renderer.joint_pixels(0)
+    figure = MotionRenderer(joints, HUMANML3D, 480)
+    image = np.asarray(figure.frame(0))
+    px = figure.joint_pixels(0)
 
     # Seen from the front (the camera is in front of a subject facing +Z), the subject's left is on screen right.
     assert px[LEFT_SHOULDER, 0] > px[RIGHT_SHOULDER, 0]
     # The raised left arm is above the head, and everything drawn above the head is blue.
     assert px[LEFT_WRIST, 1] < px[HEAD, 1]
-    head_radius_px = 0.1 * renderer.pixels_per_metre(0)[HEAD]
+    head_radius_px = 0.1 * figure.pixels_per_metre(0)[HEAD]
     above_head = image[: int(px[HEAD, 1] - head_radius_px - 2)]
     hues = [hue(p) for p in above_head.reshape(-1, 3)]
     assert hues.count("blue") > 100 and hues.count("red") == 0
@@ -101,6 +101,12 @@ def test_long_titles_wrap_within_the_width_and_keep_every_word():
     assert " ".join(lines) == caption
     clipped = wrap_text(caption, face, 300, max_lines=2)
     assert len(clipped) == 2 and clipped[-1].endswith("…")
+    orphan = "a person walks forward, turns around, crouches and walks back to where they started, then stands still " \
+        "swinging the arms"  # greedy wrapping on a storyboard leaves "arms" alone on the second line
+    assert len(wrap_text(orphan, font(22), 1250 - 44, 4)[-1].split()) == 1
+    balanced, band = title_lines(orphan, 1250, 22, max_lines=4)
+    widths = [font(22).getlength(line) for line in balanced]
+    assert len(balanced) == 2 and band > 2 * 22 and min(widths) > 0.8 * max(widths)
 
 
 def test_joint_layouts_kit_and_raw_smplh_render(tmp_path):
@@ -117,7 +123,7 @@ def test_real_clip_from_features_and_from_joints(humanml3d_dir, tmp_path):
     features = np.load(humanml3d_dir / "new_joint_vecs" / "012314.npy")
     joints = np.load(humanml3d_dir / "new_joints" / "012314.npy")
     sheet = Image.open(render_motion(features, tmp_path / "clip.png", title="clip 012314"))
-    assert sheet.width == 4 * animation.PANEL_SIZE + 50
+    assert sheet.width == 4 * storyboard.PANEL_WIDTH + 50
     with Image.open(render_motion(joints, tmp_path / "clip.gif")) as gif:
         assert gif.n_frames == len(joints)
 
@@ -163,7 +169,7 @@ def test_cli_bad_input_exits_2_and_writes_nothing(run_cli, tmp_path, case):
 
 
 def test_a_failure_while_encoding_leaves_no_partial_video(tmp_path, monkeypatch):
-    real_draw = animation.draw_frame
+    real_draw = renderer.draw_frame
     calls = []
 
     def failing_draw(*args, **kwargs):
@@ -172,7 +178,7 @@ def test_a_failure_while_encoding_leaves_no_partial_video(tmp_path, monkeypatch)
             raise RuntimeError("disk full")
         return real_draw(*args, **kwargs)
 
-    monkeypatch.setattr(animation, "draw_frame", failing_draw)
+    monkeypatch.setattr(renderer, "draw_frame", failing_draw)
     with pytest.raises(RuntimeError):
         render_motion(stick_figure(8), tmp_path / "broken.mp4")
     assert list(tmp_path.iterdir()) == []
@@ -185,7 +191,7 @@ def test_library_rejects_non_arrays(tmp_path):
 
 
 def test_storyboards_follow_a_subject_that_travels_far_and_keep_it_in_frame():
-    from remogpt.render.animation import storyboard_renderer
+    from remogpt.render.renderer import storyboard_renderer
 
     standing = storyboard_renderer(stick_figure(20, step_m=0.0), HUMANML3D, 300)
     travelling = storyboard_renderer(stick_figure(20, step_m=0.4), HUMANML3D, 300)  # 8 m along +X

@@ -6,10 +6,8 @@ thinner (perspective), and every bone has a dark outline so crossing limbs stay 
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from . import style
 from .scene import ProjectedScene
@@ -17,43 +15,7 @@ from .style import Bone
 
 BONE_THICKNESS_M = 0.045
 HEAD_RADIUS_M = 0.095
-JOINT_FADE = 0.4  # how far the farthest bone fades towards the background
-
-
-@functools.lru_cache(maxsize=16)
-def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's bundled TrueType font: no system font needed."""
-    return ImageFont.load_default(size=size)
-
-
-def wrap_text(text: str, face: ImageFont.FreeTypeFont, max_width: float, max_lines: int) -> list[str]:
-    """Greedy word wrap by rendered width; words longer than a line are cut, overflow ends with an ellipsis."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while face.getlength(word) > max_width and len(word) > 1:  # a single over-long token
-            cut = len(word)
-            while cut > 1 and face.getlength(word[:cut]) > max_width:
-                cut -= 1
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:cut])
-            word = word[cut:]
-        candidate = f"{current} {word}".strip()
-        if face.getlength(candidate) <= max_width:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    if len(lines) > max_lines:
-        last = lines[max_lines - 1]
-        while last and face.getlength(last + "…") > max_width:
-            last = last[:-1]
-        lines = lines[: max_lines - 1] + [last.rstrip() + "…"]
-    return lines
+JOINT_FADE = 0.3  # how far the farthest bone fades towards the background
 
 
 def draw_ground(draw: ImageDraw.ImageDraw, scene: ProjectedScene) -> None:
