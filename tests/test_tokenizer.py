@@ -10,6 +10,15 @@ from remogpt.errors import UserInputError
 from remogpt.tokenizer import MODEL_PRESETS, MotionTokenizer
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and the CI machine is shared (two threads thrash under load)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def smooth_motion(rng: np.random.Generator, frames: int, dim: int = 263) -> np.ndarray:
     """Slowly varying features (sums of sines), the kind of signal a motion feature sequence is."""
     t = np.arange(frames)[:, None]

@@ -189,6 +189,8 @@ def fit(trainer, module, train_loader, val_loader, out_dir: str | os.PathLike) -
     with warnings.catch_warnings():
         # we count steps, not epochs: resuming mid-epoch with a freshly shuffled loader is intended
         warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended.*")
+        # small datasets have short epochs; we log by global step, so this hint does not apply
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         trainer.fit(module, train_loader, val_loader, ckpt_path=resume, weights_only=True)
     # the checkpoint callback saves every N steps; also keep the final step so a rerun knows it is done
     trainer.save_checkpoint(Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT, weights_only=False)

@@ -1,0 +1,146 @@
+"""Training the tokenizer: tiny preset on a small folder, run directory, resume, token identity, CLI exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from remogpt.data.folder import HumanML3DFolder, write_motion, write_split, write_stats
+from remogpt.motion.stats import mean_std
+from remogpt.tokenizer import MotionTokenizer
+from remogpt.tokenizer.train import TokenizerModule, train_tokenizer
+from remogpt.training import read_metrics
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and the CI machine is shared (two threads thrash under load)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def write_folder(root: Path, motions: list[np.ndarray], mean=None, std=None) -> Path:
+    ids = [f"{i:06d}" for i in range(len(motions))]
+    for motion_id, motion in zip(ids, motions):
+        write_motion(root, motion_id, features=motion)
+    n = len(ids)
+    write_split(root, "train", ids[: n - 4])
+    write_split(root, "val", ids[n - 4 : n - 2])
+    write_split(root, "test", ids[n - 2 :])
+    if mean is None:
+        mean, std = mean_std(motions)
+    write_stats(root, mean, std)
+    return root
+
+
+@pytest.fixture(scope="module")
+def real_clip_folder(tmp_path_factory, humanml3d_dir) -> Path:
+    """16 motions cut from the real HumanML3D clip 012314 (170 frames) with small noise, and the official Mean/Std."""
+    clip = np.load(humanml3d_dir / "new_joint_vecs" / "012314.npy")
+    mean, std = np.load(humanml3d_dir / "Mean.npy"), np.load(humanml3d_dir / "Std.npy")
+    rng = np.random.default_rng(0)
+    motions = []
+    for _ in range(16):
+        start = int(rng.integers(0, 60))
+        length = int(rng.integers(48, 170 - start + 1))
+        noise = rng.normal(scale=0.02, size=(length, 263)).astype(np.float32) * std
+        motions.append(clip[start : start + length] + noise)
+    return write_folder(tmp_path_factory.mktemp("real_clip"), motions, mean, std)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, real_clip_folder) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    train_tokenizer(real_clip_folder, out, "tiny", max_steps=30, progress_bar=False)
+    return out
+
+
+def test_tiny_training_writes_a_run_directory_and_loss_decreases(tiny_run, real_clip_folder):
+    assert (tiny_run / "checkpoints" / "last.ckpt").is_file()
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["preset"] == "tiny" and config["max_steps"] == 30 and config["model"]["codebook_size"] == 32
+    rows = read_metrics(tiny_run)
+    val = [r for r in rows if "val/loss" in r]
+    assert [r["step"] for r in val] == [9, 19, 29]
+    assert val[-1]["val/loss"] < val[0]["val/loss"]
+    assert all(0 < r["val/codebook_usage"] <= 1 and r["val/mpjpe_mm"] > 0 and r["val/perplexity"] >= 1 for r in val)
+    model = MotionTokenizer.from_pretrained(tiny_run)  # the run directory finds its model/
+    mean, std = HumanML3DFolder(real_clip_folder).mean_std()
+    np.testing.assert_array_equal(model.mean.numpy(), mean)
+    np.testing.assert_array_equal(model.std.numpy(), std)
+
+
+def test_resume_continues_and_keeps_the_codebook(tmp_path, real_clip_folder):
+    out = tmp_path / "run"
+    train_tokenizer(real_clip_folder, out, "tiny", max_steps=10, progress_bar=False)
+    motions = list(HumanML3DFolder(real_clip_folder).load_many(["000000", "000001"]).values())
+    tokens = MotionTokenizer.from_pretrained(out).encode(motions)
+
+    # the Lightning checkpoint holds the same model, k-means flag included: same tokens in eval and train mode
+    state = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    config = MotionTokenizer.from_pretrained(out).config
+    fresh = MotionTokenizer(config)
+    assert not fresh.codebook_initialised
+    fresh.load_state_dict({k.removeprefix("model."): v for k, v in state["state_dict"].items()})
+    assert fresh.codebook_initialised
+    assert fresh.eval().encode(motions) == tokens
+    assert fresh.train().encode(motions) == tokens
+
+    train_tokenizer(real_clip_folder, out, "tiny", max_steps=10, progress_bar=False)  # done already: no-op
+    assert MotionTokenizer.from_pretrained(out).encode(motions) == tokens
+    assert max(r["step"] for r in read_metrics(out)) == 9
+
+    train_tokenizer(real_clip_folder, out, "tiny", max_steps=20, progress_bar=False)  # resumes at step 10
+    steps = [r["step"] for r in read_metrics(out) if "train/loss" in r]
+    assert steps == [9, 19]  # continued, not restarted
+    assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 20
+
+
+def test_cli_train_tokenize_evaluate(tmp_path, tiny_run, real_clip_folder, humanml3d_dir, run_cli):
+    code, out, err = run_cli("tokenize", humanml3d_dir / "new_joint_vecs" / "012314.npy", "--tokenizer", tiny_run)
+    assert code == 0, err
+    tokens = [int(t) for t in out.split()]
+    assert len(tokens) == 170 // 4 and all(0 <= t < 32 for t in tokens)
+
+    report = tmp_path / "eval.json"
+    code, out, err = run_cli(
+        "evaluate", "tokenizer", "--tokenizer", tiny_run, "--data", real_clip_folder, "-o", report
+    )
+    assert code == 0, err
+    metrics = json.loads(report.read_text())
+    assert metrics["split"] == "test" and metrics["motions"] == 2
+    assert metrics["mpjpe_mm"] > 0 and 0 < metrics["codebook_usage"] <= 1 and metrics["perplexity"] >= 1
+
+    code, out, err = run_cli(
+        "train", "tokenizer", "--data", real_clip_folder, "--out", tmp_path / "cli_run", "--preset", "tiny",
+        "--max-steps", "2",
+    )
+    assert code == 0, err
+    assert (tmp_path / "cli_run" / "model" / "model.safetensors").is_file()
+
+
+def test_cli_bad_input_exits_2(tmp_path, tiny_run, real_clip_folder, run_cli):
+    short = tmp_path / "short.npy"
+    np.save(short, np.zeros((3, 263), np.float32))
+    code, _, err = run_cli("tokenize", short, "--tokenizer", tiny_run)
+    assert code == 2 and "at least 4" in err and "short.npy" in err
+
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((20, 100), np.float32))
+    code, _, err = run_cli("tokenize", wrong, "--tokenizer", tiny_run)
+    assert code == 2 and "(T, 263)" in err
+
+    code, _, err = run_cli("tokenize", wrong, "--tokenizer", tmp_path / "nowhere")
+    assert code == 2 and "does not exist" in err
+
+    code, _, err = run_cli("train", "tokenizer", "--data", real_clip_folder, "--out", tmp_path / "r", "--preset", "huge")
+    assert code == 2 and "preset 'huge'" in err
+
+    code, _, err = run_cli("evaluate", "tokenizer", "--tokenizer", tiny_run, "--data", real_clip_folder, "--split", "nope")
+    assert code == 2 and "split 'nope'" in err
