@@ -22,12 +22,15 @@ def train_tokenizer_command(
     devices: str = typer.Option("auto", help="auto, or a number of devices (several -> DDP)."),
 ):
     """Train the motion tokenizer (VQ-VAE) on 64-frame windows; writes OUT/model for `--tokenizer OUT`."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
     from ..tokenizer.train import train_tokenizer
 
     model_dir = train_tokenizer(
         data, out, preset, max_steps=max_steps, accelerator=accelerator, devices=_devices(devices)
     )
-    typer.echo(f"tokenizer saved to {model_dir}")
+    if rank_zero_only.rank == 0:  # under DDP every process returns here; one message is enough
+        typer.echo(f"tokenizer saved to {model_dir}")
 
 
 def _devices(value: str) -> int | str:
