@@ -1,0 +1,159 @@
+"""The motion-language model's vocabulary, prompts, decoding constraints and save/load (no trained data needed)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from remogpt.language.data import InstructionDataset, MotionTextItem
+from remogpt.language.context import kinds_for
+from remogpt.language.model import MotionLanguageModel, MotionOnlyLogits
+from remogpt.language.prompts import TEMPLATES, Reference, build_prompt, fill, placeholders
+from remogpt.language.vocabulary import MotionVocabulary, train_text_tokenizer
+
+CAPTIONS = [
+    "a person walks forward and waves with the right hand",
+    "someone jumps twice",
+    "the man turns left, then sits down",
+    "a woman raises both arms slowly",
+] * 20
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> MotionVocabulary:
+    return MotionVocabulary.build(train_text_tokenizer(CAPTIONS, vocab_size=300), codebook_size=16)
+
+
+@pytest.fixture(scope="module")
+def model(vocabulary) -> MotionLanguageModel:
+    torch.manual_seed(0)
+    return MotionLanguageModel.from_preset("tiny", vocabulary).eval()
+
+
+def test_every_template_fills_without_leftover_placeholders():
+    values = {"caption": "a person waves", "motion": "<som><motion_id_1><eom>", "seconds": "3.5", "frames": "70",
+              "motion_start": "<som><motion_id_2><eom>", "motion_end": "<som><motion_id_3><eom>"}
+    for task, pool in TEMPLATES.items():
+        assert len(pool) >= 4, task
+        for template in pool:
+            assert placeholders(template), template  # every template carries its input
+            text = fill(template, **{k: values[k] for k in placeholders(template)})
+            assert "{" not in text and "}" not in text and "Placeholder" not in text, text
+
+
+def test_fill_refuses_missing_values():
+    with pytest.raises(KeyError):
+        fill("Show me {caption}")
+
+
+def test_prompt_has_the_papers_layout():
+    prompt = build_prompt("Show me a motion that illustrates a jump", [Reference("a person jumps", "<som><motion_id_1><eom>")] * 2)
+    assert prompt.splitlines() == [
+        "### Input:", "Show me a motion that illustrates a jump", "### Context:",
+        "Text: a person jumps Motion: <som><motion_id_1><eom>", "Text: a person jumps Motion: <som><motion_id_1><eom>",
+        "### Output:",
+    ]
+    assert "### Context:" not in build_prompt("Describe it")
+
+
+def test_vocabulary_round_trips_motion_spans_and_has_no_unknown_characters(vocabulary):
+    span = vocabulary.motion_string([0, 7, 15])
+    ids = vocabulary.tokenizer(span)["input_ids"]
+    assert vocabulary.motion_codes(ids) == [0, 7, 15]
+    prompt = build_prompt(TEMPLATES["t2m"][0].format(caption="a person jumps! (x=3) #2"), [Reference("someone waves", span)])
+    tokens = vocabulary.tokenizer.convert_ids_to_tokens(vocabulary.tokenizer(prompt)["input_ids"])
+    assert "<unk>" not in tokens
+    with pytest.raises(ValueError, match="outside the codebook"):
+        vocabulary.motion_string([16])
+
+
+@pytest.mark.parametrize(
+    "pieces,expected",
+    [
+        (["<som>", 3, 4, "<eom>"], [3, 4]),
+        ([3, 4, "</s>"], [3, 4]),  # no start marker
+        (["<som>", 3, "word", 4], [3, 4]),  # text inside the span, no end marker
+        (["word", "</s>"], []),  # no motion tokens at all
+    ],
+)
+def test_malformed_generated_ids_are_read_without_crashing(vocabulary, pieces, expected):
+    tok = vocabulary.tokenizer
+    ids = [vocabulary.first_motion_id + p if isinstance(p, int) else tok.convert_tokens_to_ids(p if p != "word" else "▁a") for p in pieces]
+    assert vocabulary.motion_codes(ids) == expected
+
+
+def test_caption_text_drops_motion_tokens(vocabulary):
+    ids = vocabulary.tokenizer("someone jumps twice")["input_ids"]
+    assert vocabulary.text([vocabulary.start_id, vocabulary.first_motion_id] + ids) == "someone jumps twice"
+
+
+def test_motion_only_logits_force_a_motion_span(vocabulary, model):
+    processor = MotionOnlyLogits(vocabulary, min_codes=3)
+    scores = torch.zeros(2, len(vocabulary))
+    input_ids = torch.tensor([[0, 0, 0, vocabulary.first_motion_id], [0] + [vocabulary.first_motion_id] * 3])
+    out = processor(input_ids, scores)
+    allowed = torch.isfinite(out)
+    assert not allowed[:, vocabulary.tokenizer.convert_tokens_to_ids("▁a")].any()
+    assert not allowed[0, vocabulary.end_id] and allowed[1, vocabulary.end_id]  # <eom> only after 3 codes
+    ids = model.generate_ids(["### Input:\nanything\n### Output:"] * 2, motion=True, num_samples=2, min_motion_tokens=2)
+    assert len(ids) == 4
+    for row in ids:
+        assert all(vocabulary.is_motion_id(i) or i in (vocabulary.start_id, vocabulary.end_id, vocabulary.eos_id) for i in row)
+        assert len(vocabulary.motion_codes(row)) >= 2
+
+
+def test_batched_generation_with_padding_matches_single_prompts(model):
+    prompts = ["### Input:\nDescribe <som><motion_id_1><eom>\n### Output:", "### Input:\nsomeone jumps twice and then waves with the left hand slowly\n### Output:"]
+    batched = model.generate_ids(prompts, motion=False, do_sample=False)
+    single = [model.generate_ids([p], motion=False, do_sample=False)[0] for p in prompts]
+    assert batched == single  # the attention mask makes padding invisible
+
+
+def test_save_and_load_keep_weights_and_vocabulary(tmp_path, model):
+    model.save_pretrained(tmp_path / "lm")
+    loaded = MotionLanguageModel.from_pretrained(tmp_path / "lm")
+    assert len(loaded.vocabulary) == len(model.vocabulary)
+    prompt = ["### Input:\nsomeone jumps\n### Output:"]
+    assert loaded.generate_ids(prompt, motion=False, do_sample=False) == model.generate_ids(prompt, motion=False, do_sample=False)
+
+
+def test_loss_decreases_when_fitting_one_batch(vocabulary):
+    torch.manual_seed(0)
+    lm = MotionLanguageModel.from_preset("tiny", vocabulary)
+    optimizer = torch.optim.AdamW(lm.parameters(), lr=3e-3)
+    prompts, targets = ["### Input:\nShow me someone jumps\n### Output:"] * 4, [vocabulary.motion_string([1, 2, 3])] * 4
+    first = lm.loss(prompts, targets).item()
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = lm.loss(prompts, targets)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first * 0.5
+
+
+def test_retrieval_settings_pick_the_papers_similarity_types():
+    assert kinds_for("none", "text", 1) == {}
+    assert kinds_for("t2t", "text", 1) == {"text->text": 1}
+    assert kinds_for("t2m", "text", 2) == {"text->motion": 2}
+    assert kinds_for("both", "text", 1) == {"text->motion": 1, "text->text": 1}
+    assert kinds_for("both", "motion", 1) == {"motion->text": 1, "motion->motion": 1}
+
+
+def test_instruction_dataset_mixes_tasks_and_uses_context(vocabulary):
+    ref = Reference("a person waves", vocabulary.motion_string([5, 6]))
+    items = [MotionTextItem(f"{i:06d}", f"{i:06d}", [1, 2, 3, 4, 5, 6, 7, 8], ["someone jumps twice", "a man hops"], [[ref], [ref]], [ref]) for i in range(50)]
+    dataset = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, seed=0)
+    examples = [dataset[i] for i in range(len(dataset))]
+    assert examples == [dataset[i] for i in range(len(dataset))]  # deterministic per (seed, epoch, index)
+    dataset.set_epoch(1)
+    assert examples != [dataset[i] for i in range(len(dataset))]  # a new epoch draws new prompts
+    prompts = " ".join(p for p, _ in examples)
+    assert "### Context:" in prompts and "Text: a person waves" in prompts
+    targets = [t for _, t in examples]
+    assert any(t.startswith("<som>") for t in targets) and any(not t.startswith("<som>") for t in targets)
+    for prompt, target in examples:
+        assert "{" not in prompt
+        if target.startswith("<som>") and "Context" in prompt and "illustrates" in prompt:
+            assert target == vocabulary.motion_string(items[0].tokens)
