@@ -60,11 +60,9 @@ def make_index(
     elif kind == "ivf":
         cells = nlist or int(4 * np.sqrt(max(count, 1)))
         cells = max(1, min(cells, count // 39 if count >= 39 else 1))  # FAISS wants ~39 training points per cell
-        quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, cells, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.index_factory(dim, f"IVF{cells},Flat", faiss.METRIC_INNER_PRODUCT)
         index.train(embeddings)
         index.nprobe = min(nprobe, cells)
-        index.quantizer_keepalive = quantizer  # the Python wrapper would otherwise free it
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = ef_search
@@ -147,6 +145,7 @@ class RetrievalDatabase:
     _indexes: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        self.config.has_tokens = self.tokens is not None
         self._motion_keys = np.array([clip_key(i) for i in self.motion_ids], dtype=object)
         self._pair_keys = self._motion_keys[self.pair_motion] if len(self.pair_motion) else np.array([], dtype=object)
         self._pair_norm = np.array([normalize_caption(c) for c in self.pair_captions], dtype=object)
