@@ -1,0 +1,190 @@
+"""Write the built-in dataset: a complete HumanML3D-layout folder.
+
+For each motion id (000000, 000001, ...): a description is sampled (compose.py), animated on the rig
+(animate.py), turned into features with `joints_to_features` (the code real data goes through) and saved with the
+joints decoded from those features (as HumanML3D's new_joints are); its three captions are generated from the same
+description. Its mirror "M" + id is the mirrored joints re-encoded, with left/right (and clockwise) swapped in the
+captions. Splits are 80/5/15 % of the original ids, each mirror in its original's split. Mean/Std come from the
+train split. Beside the standard files:
+- compositions.jsonl: id -> segments (composition key, actions with modifiers, start/end seconds), for evaluation;
+- rare_test.txt: test ids with a segment composition seen fewer than RARE_THRESHOLD times among the train motions
+  (mirrors included);
+- synth.json: the summary returned by `synthesize` (counts, plausibility figures, caption statistics, timing).
+
+Everything is deterministic given (n_motions, seed): every motion draws from its own generator seeded by
+(seed, index), so the result does not depend on the number of worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import UserInputError
+from ...io import atomic_path, load_npy, save_json
+from ...motion.features import features_to_joints, joints_to_features
+from ...motion.mirror import mirror_joints
+from ...motion.stats import mean_std
+from ..folder import FEATURES_DIR, Caption, write_motion, write_split, write_stats
+from .actions import MotionSpec
+from .animate import FPS, animate, segment_frame_counts
+from .captions import captions as make_captions
+from .captions import mirror_text
+from .compose import sample_spec
+from .quality import bone_length_error, ground_penetration, skating
+from .tagger import token_field, tokenize
+
+SPLIT_FRACTIONS = {"train": 0.80, "val": 0.05, "test": 0.15}
+RARE_THRESHOLD = 10  # segment compositions seen fewer times than this in train (mirrors counted) are rare
+COMPOSITIONS_FILE = "compositions.jsonl"
+SUMMARY_FILE = "synth.json"
+MAX_MOTIONS = 1_000_000
+
+
+def motion_id(index: int) -> str:
+    return f"{index:06d}"
+
+
+def _caption_objects(texts: list[str]) -> list[Caption]:
+    return [Caption(text=text, tokens=token_field(text)) for text in texts]
+
+
+def _make_motion(job: tuple[str, int, int, dict, list[str]]) -> dict:
+    """Animate, encode and write one motion and its mirror; returns its quality figures."""
+    root, index, seed, spec_data, texts = job
+    spec = MotionSpec.from_dict(spec_data)
+    rng = np.random.default_rng([seed, index, 2])
+    joints = animate(spec, rng).joints
+    figures = {"bone_error": bone_length_error(joints)}
+    name = motion_id(index)
+    for mirrored in (False, True):
+        source = mirror_joints(joints) if mirrored else joints
+        # Our bones already have the target lengths, so HumanML3D's retargeting step is an identity (to 1e-13 m,
+        # tested); skipping it halves the encoding time.
+        features = joints_to_features(source, retarget_skeleton=False)
+        decoded = features_to_joints(features)
+        lines = [mirror_text(t) for t in texts] if mirrored else texts
+        write_motion(root, ("M" if mirrored else "") + name, features=features, joints=decoded,
+                     captions=_caption_objects(lines))
+        if not mirrored:
+            total, count = skating(decoded, FPS)
+            figures.update(skate_total=total, skate_frames=count, penetration=ground_penetration(decoded),
+                           frames=len(features))
+    return figures
+
+
+def _split_ids(count: int, rng: np.random.Generator) -> dict[str, list[int]]:
+    order = rng.permutation(count)
+    n_val = max(1, int(round(SPLIT_FRACTIONS["val"] * count)))
+    n_test = max(1, int(round(SPLIT_FRACTIONS["test"] * count)))
+    return {
+        "val": sorted(order[:n_val].tolist()),
+        "test": sorted(order[n_val : n_val + n_test].tolist()),
+        "train": sorted(order[n_val + n_test :].tolist()),
+    }
+
+
+def _with_mirrors(indices: list[int]) -> list[str]:
+    return [name for i in indices for name in (motion_id(i), "M" + motion_id(i))]
+
+
+def rare_ids(keys: dict[str, list[str]], train: list[str], test: list[str], threshold: int = RARE_THRESHOLD) -> list[str]:
+    """Test ids with at least one segment composition seen fewer than `threshold` times in the train ids."""
+    counts = Counter(k for i in train for k in keys[i])
+    return [i for i in test if min(counts[k] for k in keys[i]) < threshold]
+
+
+def _segment_times(spec: MotionSpec) -> list[tuple[float, float]]:
+    counts = segment_frame_counts(spec, FPS)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    total = int(starts[-1]) - 1  # feature frames
+    return [(round(int(a) / FPS, 3), round(min(int(b), total) / FPS, 3)) for a, b in zip(starts[:-1], starts[1:])]
+
+
+def synthesize(
+    out_dir: str | os.PathLike, n_motions: int = 2000, seed: int = 0, workers: int | None = None
+) -> dict:
+    """Write the dataset to `out_dir` (created; must be empty or absent) and return its summary."""
+    if not 1 <= n_motions <= MAX_MOTIONS:
+        raise UserInputError(f"--motions is {n_motions}, expected a number between 1 and {MAX_MOTIONS}.")
+    root = Path(out_dir)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise UserInputError(f"output folder '{root}' exists and is not empty; give a new or empty folder.")
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    rng = np.random.default_rng(seed)
+    specs = [sample_spec(rng) for _ in range(n_motions)]
+    texts = [make_captions(spec, np.random.default_rng([seed, i, 1])) for i, spec in enumerate(specs)]
+    jobs = [(str(root), i, seed, spec.to_dict(), texts[i]) for i, spec in enumerate(specs)]
+
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and n_motions >= 8:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            figures = list(pool.map(_make_motion, jobs, chunksize=max(1, n_motions // (8 * workers))))
+    else:
+        figures = [_make_motion(job) for job in jobs]
+
+    splits = _split_ids(n_motions, np.random.default_rng([seed, 7]))
+    named = {name: _with_mirrors(indices) for name, indices in splits.items()}
+    named["all"] = _with_mirrors(list(range(n_motions)))
+    named["train_val"] = sorted(named["train"] + named["val"])
+    keys: dict[str, list[str]] = {}
+    for i, spec in enumerate(specs):
+        keys[motion_id(i)] = spec.keys
+        keys["M" + motion_id(i)] = spec.mirrored().keys
+    named["rare_test"] = rare_ids(keys, named["train"], named["test"])
+    for name, ids in named.items():
+        write_split(root, name, ids)
+
+    mean, std = mean_std((load_npy(root / FEATURES_DIR / f"{i}.npy", name="features") for i in named["train"]), 22)
+    write_stats(root, mean, std)
+
+    with atomic_path(root / COMPOSITIONS_FILE) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for i, spec in enumerate(specs):
+                times = _segment_times(spec)
+                for mirrored, described in ((False, spec), (True, spec.mirrored())):
+                    record = {"id": ("M" if mirrored else "") + motion_id(i), "mirror_of": motion_id(i) if mirrored else None,
+                              "keys": described.keys, "segments": []}
+                    for segment, (start, end) in zip(described.segments, times):
+                        record["segments"].append({**segment.to_dict(), "start": start, "end": end})
+                    handle.write(json.dumps(record) + "\n")
+
+    summary = _summary(specs, texts, figures, named, seed, time.perf_counter() - started)
+    save_json(root / SUMMARY_FILE, summary)
+    return summary
+
+
+def _summary(specs, texts, figures, named, seed, seconds) -> dict:
+    words = [tokenize(t) for group in texts for t in group]
+    lengths = np.array([len(w) for w in words])
+    vocabulary = {w for ws in words for w in ws}
+    skate_frames = sum(f["skate_frames"] for f in figures)
+    frames = np.array([f["frames"] for f in figures])
+    segment_keys = Counter(k for s in specs for k in s.keys)
+    return {
+        "motions": len(specs),
+        "clips_with_mirrors": 2 * len(specs),
+        "seed": seed,
+        "splits": {name: len(ids) for name, ids in named.items()},
+        "rare_threshold": RARE_THRESHOLD,
+        "segments_per_motion": {str(k): v for k, v in sorted(Counter(len(s.segments) for s in specs).items())},
+        "distinct_compositions": len(segment_keys),
+        "feature_frames": {"total": int(frames.sum()), "mean": float(frames.mean()), "min": int(frames.min()),
+                           "max": int(frames.max())},
+        "foot_skating_m_per_s": sum(f["skate_total"] for f in figures) / max(skate_frames, 1),
+        "ground_penetration_max_m": float(max(f["penetration"] for f in figures)),
+        "bone_length_error_max_m": float(max(f["bone_error"] for f in figures)),
+        "captions": len(words),
+        "vocabulary": len(vocabulary),
+        "caption_words": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),
+                          "min": int(lengths.min()), "max": int(lengths.max())},
+        "seconds": round(seconds, 2),
+    }
