@@ -24,6 +24,7 @@ from . import tokenizer as _tokenizer  # noqa: F401,E402
 from . import retrieval as _retrieval  # noqa: F401,E402
 from . import evaluation as _evaluation  # noqa: F401,E402
 from . import language as _language  # noqa: F401,E402
+from . import export as _export  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:
