@@ -155,8 +155,7 @@ def _kabsch(rest: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _carry(bones: list, hints: list, weights: list, start, order) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the frames in `order`: the secondary, pulled toward the hint by its weight and otherwise carried
     from the previous frame (made perpendicular to the bone), and how many frames it has been carried."""
-    secondaries = np.empty((len(bones), 3))
-    carried = np.empty(len(bones))
+    secondaries, carried = [None] * len(bones), [0.0] * len(bones)
     sx, sy, sz = start
     distance = 1e9  # nothing seen yet: the starting guess deserves no trust
     for t in order:  # plain floats: this is the exporter's only per-frame Python loop
@@ -173,9 +172,9 @@ def _carry(bones: list, hints: list, weights: list, start, order) -> tuple[np.nd
         if norm > 1e-9:
             sx, sy, sz = sx / norm, sy / norm, sz / norm
         distance = (1 - w) * (distance + 1)
-        secondaries[t] = sx, sy, sz
+        secondaries[t] = (sx, sy, sz)
         carried[t] = distance
-    return secondaries, carried
+    return np.array(secondaries), np.array(carried)
 
 
 def _twist_secondaries(bone: np.ndarray, hint: np.ndarray, rest: np.ndarray, rest_secondary: np.ndarray):
