@@ -37,7 +37,10 @@ def walk(frames: int) -> np.ndarray:
         quats[:, joint] = quat_from_axis_angle(x_axis, sign * 0.5 * np.sin(phase))
     for joint, shift in ((7, 0.0), (8, np.pi)):  # knees bend one way
         quats[:, joint] = quat_from_axis_angle(x_axis, 0.6 * (1 + np.sin(phase + shift)))
-    root = np.stack([np.cumsum(0.05 * np.sin(0.4 * t)), 0.9 + 0.02 * np.sin(2 * phase), np.cumsum(0.05 * np.cos(0.4 * t))], 1)
+    step = 0.05  # metres per frame (1 m/s)
+    root = np.stack(
+        [np.cumsum(step * np.sin(0.4 * t)), 0.9 + 0.02 * np.sin(2 * phase), np.cumsum(step * np.cos(0.4 * t))], axis=1
+    )
     return HUMANML3D.forward_kinematics(quats, root).astype(np.float32)
 
 
@@ -103,7 +106,8 @@ def main() -> None:
             noisy = clip + rng.normal(0.0, sigma_mm / 1000, clip.shape)
             mean, worst = round_trip_mm(noisy, out)
             displacement = np.linalg.norm(noisy - clip, axis=-1).mean() * 1000
-            print(f"  noise sigma {sigma_mm:2d} mm (mean {displacement:4.1f} mm) mean {mean:8.4f} mm   max {worst:8.4f} mm")
+            label = f"noise sigma {sigma_mm:2d} mm (mean {displacement:4.1f} mm)"
+            print(f"  {label} mean {mean:8.4f} mm   max {worst:8.4f} mm")
 
 
 if __name__ == "__main__":

@@ -37,13 +37,15 @@ def body_motion(frames: int = 60, seed: int = 0) -> np.ndarray:
     for joint in (6, 9, 12, 15):  # spine, neck, head
         quats[:, joint] = qmul(about(X, wave(-0.2, 0.2)), about(Z, wave(-0.15, 0.15)))
     for joint, side in ((4, 1), (5, -1)):  # thighs: flexion, abduction, twist
-        quats[:, joint] = qmul(qmul(about(X, wave(-1.2, 0.3)), about(Z, side * wave(0, 0.4))), about(Y, wave(-0.4, 0.4)))
+        swing = qmul(about(X, wave(-1.2, 0.3)), about(Z, side * wave(0, 0.4)))
+        quats[:, joint] = qmul(swing, about(Y, wave(-0.4, 0.4)))
     for joint in (7, 8):  # knees
         quats[:, joint] = about(X, wave(0.0, 1.6))
     for joint in (10, 11):  # feet
         quats[:, joint] = about(X, wave(-0.4, 0.4))
     for joint, side in ((18, 1), (19, -1)):  # upper arms: raise sideways and forward, twist
-        quats[:, joint] = qmul(qmul(about(Z, side * wave(0, 1.4)), about(X, wave(-1.2, 0.4))), about(Y, wave(-0.6, 0.6)))
+        swing = qmul(about(Z, side * wave(0, 1.4)), about(X, wave(-1.2, 0.4)))
+        quats[:, joint] = qmul(swing, about(Y, wave(-0.6, 0.6)))
     for joint in (20, 21):  # elbows
         quats[:, joint] = about(X, wave(-2.0, 0.0))
     quats[:, 2] = quats[:, 3] = quats[:, 1]
@@ -151,7 +153,8 @@ def test_noisy_motion_error_is_reported_and_bounded(humanml3d_dir, tmp_path):
     length_deviation = np.abs(lengths - lengths.mean(axis=0)).max()
     print(
         f"noise sigma {sigma / MM:.0f} mm (mean displacement {noise / MM:.1f} mm, bone lengths up to "
-        f"{length_deviation / MM:.1f} mm off): round-trip error mean {error.mean() / MM:.2f} mm, max {error.max() / MM:.2f} mm"
+        f"{length_deviation / MM:.1f} mm off): round-trip error mean {error.mean() / MM:.2f} mm, "
+        f"max {error.max() / MM:.2f} mm"
     )
     assert report.mean_error_m == pytest.approx(error.mean(), abs=0.01 * MM)
     assert report.max_error_m == pytest.approx(error.max(), abs=0.01 * MM)

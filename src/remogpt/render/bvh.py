@@ -343,7 +343,9 @@ class BvhReport:
     max_error_m: float
 
 
-def write_bvh(motion: np.ndarray, path: str | Path, fps: float = 20.0, units: str = "m", *, name: str = "motion"):
+def write_bvh(
+    motion: np.ndarray, path: str | Path, fps: float = 20.0, units: str = "m", *, name: str = "motion"
+) -> BvhReport:
     """Write `motion` (features (T, 263) or joints (T, 22, 3), metres, Y up) as a BVH file; returns a BvhReport.
 
     Nothing is written unless the whole export succeeds.
@@ -415,7 +417,8 @@ class BvhFile:
                 positions[:, joint] = local_position
                 rotations[:, joint] = local
             else:
-                positions[:, joint] = positions[:, parent] + np.einsum("tij,tj->ti", rotations[:, parent], local_position)
+                step = np.einsum("tij,tj->ti", rotations[:, parent], local_position)
+                positions[:, joint] = positions[:, parent] + step
                 rotations[:, joint] = rotations[:, parent] @ local
         return positions
 
