@@ -4,7 +4,8 @@ For each motion id (000000, 000001, ...): a description is sampled (compose.py),
 (animate.py), turned into features with `joints_to_features` (the code real data goes through) and saved with the
 joints decoded from those features (as HumanML3D's new_joints are); its three captions are generated from the same
 description. Its mirror "M" + id is the mirrored joints re-encoded, with left/right (and clockwise) swapped in the
-captions. Splits are 80/5/15 % of the original ids, each mirror in its original's split. Mean/Std come from the
+captions; it is fitted back onto the target bone lengths with the feet kept in place (pose.fit_to_rig), because the
+target skeleton is slightly asymmetric. Splits are 80/5/15 % of the original ids, each mirror in its original's split. Mean/Std come from the
 train split. Beside the standard files:
 - compositions.jsonl: id -> segments (composition key, actions with modifiers, start/end seconds), for evaluation;
 - rare_test.txt: test ids with a segment composition seen fewer than RARE_THRESHOLD times among the train motions
@@ -37,6 +38,8 @@ from .animate import FPS, animate, segment_frame_counts
 from .captions import captions as make_captions
 from .captions import mirror_text
 from .compose import sample_spec
+from .pose import fit_to_rig
+from .rig import default_rig
 from .quality import bone_length_error, ground_penetration, skating
 from .tagger import token_field, tokenize
 
@@ -45,6 +48,7 @@ RARE_THRESHOLD = 10  # segment compositions seen fewer times than this in train 
 COMPOSITIONS_FILE = "compositions.jsonl"
 SUMMARY_FILE = "synth.json"
 MAX_MOTIONS = 1_000_000
+RIG = default_rig()
 
 
 def motion_id(index: int) -> str:
@@ -64,7 +68,7 @@ def _make_motion(job: tuple[str, int, int, dict, list[str]]) -> dict:
     figures = {"bone_error": bone_length_error(joints)}
     name = motion_id(index)
     for mirrored in (False, True):
-        source = mirror_joints(joints) if mirrored else joints
+        source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
         # Our bones already have the target lengths, so HumanML3D's retargeting step is an identity (to 1e-13 m,
         # tested); skipping it halves the encoding time.
         features = joints_to_features(source, retarget_skeleton=False)

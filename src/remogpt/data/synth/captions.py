@@ -555,8 +555,9 @@ def _sentence(spec: MotionSpec, voice: Voice, rng: np.random.Generator) -> str:
 
 def _terse(spec: MotionSpec, voice: Voice, rng: np.random.Generator) -> str:
     clauses = [segment_clause(s, voice, rng) for s in spec.segments]
-    if rng.random() < 0.5:
-        return " then ".join(c.render("ing") for c in clauses)
+    gerunds = " then ".join(c.render("ing") for c in clauses)
+    if rng.random() < 0.5 and len(gerunds.split()) >= 2:
+        return gerunds
     subject = _pick(rng, ["person", "man", "someone", "a person"])
     return f"{subject} " + " then ".join(c.render("third") for c in clauses)
 

@@ -151,7 +151,12 @@ def _segment(rng: np.random.Generator, comp: Composition, brief: bool) -> Segmen
         total = max(natural, arm_len + 0.4, torso_len + 0.4)
     arm_span = _span(rng, arm_len, total, arm.name in STRETCHABLE_ARMS) if arm else (0.0, 0.0)
     torso_span = _span(rng, torso_len, total, torso.name in STRETCHABLE_TORSOS) if torso else (0.0, 0.0)
-    return Segment(base, arm, torso, float(total), arm_span, torso_span)
+    return Segment(base, arm, torso, round(float(total), 3), _rounded(arm_span), _rounded(torso_span))
+
+
+def _rounded(span: tuple[float, float]) -> tuple[float, float]:
+    """Spans and durations are kept to the millisecond, so descriptions survive a JSON round trip exactly."""
+    return (round(float(span[0]), 3), round(float(span[1]), 3))
 
 
 def sample_spec(rng: np.random.Generator) -> MotionSpec:
@@ -167,7 +172,8 @@ def sample_spec(rng: np.random.Generator) -> MotionSpec:
             break
         if segment.duration > MAX_SECONDS:  # a long first segment: keep it, shortened
             segment = Segment(segment.base, segment.arm, segment.torso, MAX_SECONDS,
-                              _clip_span(segment.arm_span, MAX_SECONDS), _clip_span(segment.torso_span, MAX_SECONDS))
+                              _rounded(_clip_span(segment.arm_span, MAX_SECONDS)),
+                              _rounded(_clip_span(segment.torso_span, MAX_SECONDS)))
         segments.append(segment)
         total += segment.duration
         previous = comp.key
@@ -176,7 +182,8 @@ def sample_spec(rng: np.random.Generator) -> MotionSpec:
             kneel_side = comp.base_variant
     if total < MIN_SECONDS:
         last = segments[-1]
-        segments[-1] = Segment(last.base, last.arm, last.torso, last.duration + MIN_SECONDS - total, last.arm_span, last.torso_span)
+        segments[-1] = Segment(last.base, last.arm, last.torso, round(last.duration + MIN_SECONDS - total, 3),
+                               last.arm_span, last.torso_span)
     return MotionSpec(tuple(segments))
 
 

@@ -131,7 +131,7 @@ def gait(
 
     sideways = np.abs(vel[:, 0]) > np.abs(vel[:, 1])
     cadence = np.clip(0.65 + 0.24 * speed, 0.72, 1.1)  # strides per second, walking
-    cadence = np.where(sideways, 0.8, cadence)
+    cadence = np.where(sideways, 1.1 + 0.2 * speed, cadence)
     cadence = (1 - style_now) * cadence + style_now * (1.28 + 0.05 * speed)
     duty = (1 - style_now) * 0.6 + style_now * 0.36
 
@@ -161,6 +161,9 @@ def gait(
             return state.ankle[-1, side].copy(), float(state.foot_yaw[-1, side])
         nominal = duty[a] / cadence[a] * fps
         when = min(a + PLANT_AT * nominal, n - 1)
+        # Sideways, the leading foot reaches further out and the trailing one closes in, so the legs never cross.
+        sideways_share = vel[int(when), 0] / max(speed[int(when)], 1e-6)
+        when = float(np.clip(when + SIDE_SIGN[side] * sideways_share * 0.25 / cadence[a] * fps, a, n - 1))
         centre = np.array([np.interp(when, frame_index, root[:, k]) for k in range(3)])
         body_yaw = float(np.interp(when, frame_index, yaw))
         plant = centre + SIDE_SIGN[side] * offset_of[side] * lateral(body_yaw)
@@ -242,7 +245,7 @@ def gait(
             if forward > 0.25:
                 height = (1 - run) * (0.07 + 0.05 * min(step / 1.2, 1.2)) + run * 0.24
             else:
-                height = 0.05 + 0.04 * min(step / 0.6, 1.0)
+                height = 0.075 + 0.04 * min(step / 0.6, 1.0)
             s = ease(u)[:, None]
             path = start_ankle * (1 - s) + end_ankle * s
             path[:, 1] = start_ankle[1] * (1 - u) + end_ankle[1] * u + height * early_bump(u, 0.38 - 0.08 * run)

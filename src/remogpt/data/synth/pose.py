@@ -127,3 +127,42 @@ def track_to_joints(track: Track, rig: Rig) -> np.ndarray:
     return joints
 
 
+
+
+def fit_to_rig(joints: np.ndarray, rig: Rig) -> np.ndarray:
+    """The same motion on the rig's bone lengths, feet kept where they are.
+
+    Used for mirrors: mirroring swaps left and right bones, and the target skeleton is slightly asymmetric (up to
+    9 mm). HumanML3D's retargeting would restore the lengths but scale the root path by the leg-length ratio (about
+    1 %), making planted feet slide; instead every bone keeps its direction with the rig's length, the legs are
+    re-solved by IK onto the original ankle positions, and the body is lowered where a leg would not reach.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    parents = rig.parents
+    legs = set(KNEE) | set(ANKLE) | set(TOE)
+    fitted = np.empty_like(joints)
+    fitted[:, PELVIS] = joints[:, PELVIS]
+    for joint in range(1, NUM_JOINTS):
+        if joint in legs:
+            continue
+        parent = parents[joint]
+        bone = joints[:, joint] - joints[:, parent]
+        fitted[:, joint] = fitted[:, parent] + rig.lengths[joint] * bone / np.linalg.norm(bone, axis=-1, keepdims=True)
+    drop = np.zeros(len(joints))
+    for side in (0, 1):
+        hip, ankle = fitted[:, HIP[side]], joints[:, ANKLE[side]]
+        reach = LEG_REACH * rig.leg(side)
+        horizontal = np.sqrt(((hip[:, [0, 2]] - ankle[:, [0, 2]]) ** 2).sum(-1))
+        ceiling = ankle[:, 1] + np.sqrt(np.maximum(reach**2 - horizontal**2, 0.0))
+        drop = np.maximum(drop, hip[:, 1] - ceiling)
+    drop = np.maximum(gaussian(np.maximum(drop, 0.0), 1.0), drop)  # smooth, never less than needed
+    upper = [j for j in range(NUM_JOINTS) if j not in legs]
+    fitted[:, upper, 1] -= np.maximum(drop, 0.0)[:, None]
+    for side in (0, 1):
+        hip = fitted[:, HIP[side]]
+        pole = joints[:, KNEE[side]] - joints[:, HIP[side]]
+        knee, ankle = two_bone_ik(hip, joints[:, ANKLE[side]], rig.thigh(side), rig.shin(side), pole)
+        foot = joints[:, TOE[side]] - joints[:, ANKLE[side]]
+        fitted[:, KNEE[side]], fitted[:, ANKLE[side]] = knee, ankle
+        fitted[:, TOE[side]] = ankle + rig.foot(side) * foot / np.linalg.norm(foot, axis=-1, keepdims=True)
+    return fitted

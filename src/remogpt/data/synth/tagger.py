@@ -215,7 +215,7 @@ def tag(text: str) -> list[tuple[str, str]]:
             else:
                 pos = "ADV"
             lemma = word
-        elif word == "to" and following in _VERBS and following not in _NOUNS:
+        elif word == "to" and following in _VERBS and (following not in _NOUNS or following in _VERB_OR_NOUN):
             pos = "PART"
         elif word == "that":
             pos = "PRON" if previous_word in ("after", "of", "like") else "DET"

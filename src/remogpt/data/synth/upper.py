@@ -100,14 +100,14 @@ def arm_overlay(action: Action, n: int, rig: Rig, rng: np.random.Generator, fps:
         weight = window(t, 0.0, T, rise, rise)
         period = 0.33 * sp * rng.uniform(0.9, 1.1)
         swing = D({"small": 15, "normal": 22, "large": 32}[amp])
-        elevation = D({"small": 92, "normal": 108, "large": 122}[amp] + rng.uniform(-5, 5))
+        elevation = D({"small": 88, "normal": 100, "large": 115}[amp] + rng.uniform(-5, 5))
         azimuth = D(rng.uniform(55, 80))
         oscillation = np.sin(2 * np.pi * (t - rise) / period) * ramp_between(t, rise * 0.6, rise * 1.2)
         for side in sides:
             params = np.zeros((n, 4))
             params[:, 0] = azimuth + D(6) * oscillation
             params[:, 1] = elevation
-            params[:, 2] = D(80) + swing * oscillation
+            params[:, 2] = D(95) + swing * oscillation
             params[:, 3] = D(-10)
             _set(overlay, side, params, weight)
             overlay.collar[:, side] += D(8) * weight
