@@ -1,0 +1,92 @@
+"""ReMoGPT end to end on a tiny trained model: loading, batched generation and captioning, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from remogpt.pipeline import ReMoGPT
+
+
+@pytest.fixture(scope="module")
+def remogpt(tiny_model_dir) -> ReMoGPT:
+    return ReMoGPT.from_pretrained(tiny_model_dir)
+
+
+def test_model_directory_is_self_contained(tiny_model_dir):
+    for name in ("remogpt.json", "config.json", "model.safetensors", "tokenizer", "motion_tokenizer", "retriever", "database"):
+        assert (tiny_model_dir / name).exists(), name
+    bundle = json.loads((tiny_model_dir / "remogpt.json").read_text())
+    assert bundle["retrieval"] == "both" and bundle["k"] == 1 and bundle["training"]["preset"] == "tiny"
+
+
+def test_generate_batches_texts_and_samples(remogpt):
+    motions = remogpt.generate_motions(["a person waves", "someone jumps twice"], num_samples=2, seed=0)
+    assert len(motions) == 4
+    assert [m.text for m in motions] == ["a person waves"] * 2 + ["someone jumps twice"] * 2
+    for motion in motions:
+        assert motion.features.shape[1] == 263 and motion.joints.shape[1:] == (22, 3)
+        assert len(motion.features) == 4 * len(motion.tokens)
+        assert np.isfinite(motion.joints).all()
+        assert len(motion.context) == 2  # k = 1 per type, text->motion + text->text
+
+
+def test_generation_is_reproducible_with_a_seed(remogpt):
+    first = remogpt.generate_motions(["a person waves"], seed=3)[0].tokens
+    assert remogpt.generate_motions(["a person waves"], seed=3)[0].tokens == first
+
+
+def test_requested_length_caps_the_motion(remogpt):
+    motion = remogpt.generate_motions(["a person waves"], lengths=[16], seed=0)[0]
+    assert len(motion.features) <= 16
+
+
+def test_caption_returns_text_and_context(remogpt, synth_dir):
+    features = [np.load(synth_dir / "new_joint_vecs" / f"{i}.npy") for i in sorted(p.stem for p in (synth_dir / "new_joint_vecs").iterdir())[:3]]
+    results = remogpt.caption_motions(features)
+    assert len(results) == 3
+    for text, references in results:
+        assert isinstance(text, str) and len(references) == 2
+
+
+def test_evaluation_interface(remogpt):
+    features = remogpt.generate(["a person waves"], num_samples=2)
+    assert len(features) == 2 and features[0].ndim == 2
+    assert isinstance(remogpt.caption(features)[0], str)
+
+
+def test_generate_and_caption_cli(tmp_path, run_cli, tiny_model_dir):
+    joints_path, features_path = tmp_path / "g.npy", tmp_path / "f.npy"
+    code, out, err = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", joints_path, "--seed", "1", "--show-context")
+    assert code == 0, err
+    assert "context: Text:" in out and np.load(joints_path).shape[1:] == (22, 3)
+    code, _, _ = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", features_path, "--features", "--length", "1.0")
+    assert code == 0 and np.load(features_path).shape[1] == 263 and len(np.load(features_path)) <= 20
+    code, out, err = run_cli("caption", features_path, "--model", tiny_model_dir)
+    assert code == 0 and out.strip(), err
+    code, out, _ = run_cli("caption", joints_path, "--model", tiny_model_dir)  # joints are encoded first
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("generate", "   ", "-o", "{out}"), "empty"),
+        (("generate", "a person waves", "-o", "{tmp}/x.txt"), "must end in"),
+        (("generate", "a person waves", "-o", "{out}", "--length", "60"), "--length"),
+        (("generate", "a person waves", "-o", "{tmp}/x.gif", "--features"), "--features"),
+        (("caption", "{tmp}/missing.npy"), "does not exist"),
+    ],
+)
+def test_cli_bad_input(tmp_path, run_cli, tiny_model_dir, args, needle):
+    args = [a.format(out=tmp_path / "o.npy", tmp=tmp_path) for a in args] + ["--model", str(tiny_model_dir)]
+    code, _, err = run_cli(*args)
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_cli_reports_a_missing_model_directory(tmp_path, run_cli):
+    code, _, err = run_cli("generate", "a person waves", "--model", tmp_path / "nothing", "-o", tmp_path / "o.npy")
+    assert code == 2 and "does not exist" in err
