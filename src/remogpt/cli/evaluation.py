@@ -1,3 +1,185 @@
-"""`remogpt` commands for the evaluation part."""
+"""`remogpt` commands for evaluation: train evaluator, evaluate captions | t2m | m2t."""
 
-from .app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import evaluate_app, train_app
+
+DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluator is not given
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def _evaluator_dir(evaluator: Optional[Path], data: Path) -> Path:
+    from ..errors import UserInputError
+
+    if evaluator is not None:
+        return evaluator
+    default = data / DEFAULT_EVALUATOR_SUBDIR
+    if default.is_dir():
+        return default
+    raise UserInputError(
+        f"no --evaluator given and '{default}' does not exist; train one with "
+        f"`remogpt train evaluator --data {data} --out RUN` and pass --evaluator RUN/model."
+    )
+
+
+def _write_outputs(out: Optional[Path], result: dict, markdown: str) -> None:
+    from ..io import atomic_path, save_json
+
+    if out is None:
+        return
+    save_json(out, result)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        tmp.write_text(markdown + "\n")
+    typer.echo(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+@train_app.command("evaluator")
+def train_evaluator_command(
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder."),
+    out: Path = typer.Option(..., "--out", help="Run directory (config, metrics.jsonl, checkpoints, model/)."),
+    preset: str = typer.Option("small", "--preset", help="tiny (seconds), small (minutes on a CPU) or paper."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Training steps (default: the preset's)."),
+    glove: Optional[Path] = typer.Option(
+        None, "--glove", help="Folder with our_vab_data.npy/_words.pkl/_idx.pkl; default: MiniLM word vectors."
+    ),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Adam learning rate."),
+    val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate and checkpoint every N steps."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision, e.g. bf16-mixed on a GPU."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader worker processes."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+):
+    """Train a text-motion evaluator (Guo et al.'s recipe) on a dataset; rerun the same command to resume."""
+    from ..errors import UserInputError
+    from ..evaluation.train import PRESETS, evaluator_train_config, train_evaluator
+
+    if preset not in PRESETS:
+        raise UserInputError(f"--preset is '{preset}', expected one of {', '.join(PRESETS)}.")
+    config = evaluator_train_config(
+        preset, data=data, glove=glove, max_steps=max_steps, batch_size=batch_size, lr=lr, val_every=val_every,
+        seed=seed, precision=precision, num_workers=workers,
+    )  # fmt: skip
+    model_dir = train_evaluator(config, out, progress=progress)
+    typer.echo(f"wrote {model_dir}")
+
+
+@evaluate_app.command("captions")
+def evaluate_captions_command(
+    predictions: Path = typer.Argument(..., help="JSON lines: {\"id\", \"prediction\", \"references\": [...]}."),
+    preprocess: str = typer.Option("ptb", "--preprocess", help="none (strings as given), lower, or ptb (COCO, Java)."),
+    references: int = typer.Option(3, "--references", help="References per prediction (truncated or cycled)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the scores and settings as JSON."),
+    bertscore: bool = typer.Option(True, "--bertscore/--no-bertscore", help="BERTScore with a local model (slow part)."),
+    bertscore_model: Optional[Path] = typer.Option(
+        None, "--bertscore-model", help="Local Hugging Face model folder (default: the packaged MiniLM-L6)."
+    ),
+    bertscore_layers: int = typer.Option(6, "--bertscore-layers", help="Layer whose features BERTScore uses."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (BERTScore only)."),
+):
+    """Score any captioning system's output with BLEU@1-4, ROUGE-L, CIDEr-D and BERTScore."""
+    from ..evaluation.captions import BertScoreSettings, default_bertscore_settings, score_captions
+    from ..evaluation.captions_io import read_predictions
+    from ..evaluation.report import captions_markdown
+    from ..io import save_json
+
+    rows = read_predictions(predictions)
+    settings = None
+    if bertscore:
+        settings = (
+            BertScoreSettings(model=str(bertscore_model.resolve()), num_layers=bertscore_layers)
+            if bertscore_model is not None
+            else default_bertscore_settings()
+        )
+    result = score_captions(
+        [r["prediction"] for r in rows],
+        [r["references"] for r in rows],
+        preprocessing=preprocess,
+        num_references=references,
+        bertscore=settings,
+        device=_device(device) if bertscore else None,
+    )
+    result["settings"]["predictions"] = str(predictions.resolve())
+    typer.echo(captions_markdown(result))
+    typer.echo(f"\n{len(rows)} predictions, preprocessing '{preprocess}', {references} references each.")
+    if out is not None:
+        save_json(out, result)
+        typer.echo(f"wrote {out}")
+
+
+@evaluate_app.command("t2m")
+def evaluate_t2m_command(
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder (its test split is used)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder; without it only the real-motion row."),
+    evaluator: Optional[Path] = typer.Option(
+        None, "--evaluator", "--evaluator-dir", help="Evaluator folder (ours, or the official files); default DATA/evaluator."
+    ),
+    replications: int = typer.Option(20, "--replications", help="Protocol repetitions (20 in published tables)."),
+    split: str = typer.Option("test", "--split"),
+    seed: int = typer.Option(0, "--seed"),
+    mm_generations: int = typer.Option(30, "--mm-generations", help="Generations per text for MultiModality."),
+    cut_to_length: bool = typer.Option(
+        False, "--cut-to-length/--own-length", help="Cut generated motions to the reference crop length."
+    ),
+    rare: bool = typer.Option(True, "--rare/--no-rare", help="Add the rare-motion Top-5% and Balanced variants."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
+):
+    """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
+    from ..errors import UserInputError
+    from ..evaluation.runner import run_t2m
+
+    if replications < 1:
+        raise UserInputError(f"--replications must be >= 1, got {replications}.")
+    result, markdown = run_t2m(
+        data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
+        device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
+    )  # fmt: skip
+    typer.echo(markdown)
+    _write_outputs(out, result, markdown)
+
+
+@evaluate_app.command("m2t")
+def evaluate_m2t_command(
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder (its test split is used)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder; without it only the real-caption row."),
+    evaluator: Optional[Path] = typer.Option(
+        None, "--evaluator", "--evaluator-dir", help="Evaluator folder (ours, or the official files); default DATA/evaluator."
+    ),
+    replications: int = typer.Option(20, "--replications", help="Repetitions of the R-precision batches."),
+    split: str = typer.Option("test", "--split"),
+    seed: int = typer.Option(0, "--seed"),
+    preprocess: str = typer.Option("ptb", "--preprocess", help="none, lower, or ptb (COCO, Java)."),
+    references: int = typer.Option(3, "--references", help="References per motion."),
+    bertscore: bool = typer.Option(True, "--bertscore/--no-bertscore", help="BERTScore with the local MiniLM-L6."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
+):
+    """Motion-to-text protocol: BLEU@1-4, ROUGE-L, CIDEr-D, BERTScore, and R-precision / MM-Dist of captions."""
+    from ..errors import UserInputError
+    from ..evaluation.runner import run_m2t
+
+    if replications < 1:
+        raise UserInputError(f"--replications must be >= 1, got {replications}.")
+    result, markdown = run_m2t(
+        data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        split=split, seed=seed, preprocess=preprocess, references=references, bertscore=bertscore,
+        device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
+    )  # fmt: skip
+    typer.echo(markdown)
+    _write_outputs(out, result, markdown)

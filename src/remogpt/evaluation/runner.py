@@ -1,0 +1,98 @@
+"""One call per protocol for the CLI: load everything, run, attach provenance, render the tables."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ..pretrained import CONFIG_NAME, read_json
+from .guo import load_evaluator
+from .protocol import RARE_COMPOSITIONS_SPLIT, EvalSplit, caption_rarity, split_captions
+from .report import m2t_markdown, provenance, t2m_markdown
+
+
+def _model(model_dir: str | os.PathLike | None, device: str) -> tuple[Any, dict | None]:
+    if model_dir is None:
+        return None, None
+    from .interface import load_model
+
+    return load_model(model_dir, device=device), read_json(Path(model_dir) / CONFIG_NAME)
+
+
+def run_t2m(
+    *,
+    data: str | os.PathLike,
+    model_dir: str | os.PathLike | None,
+    evaluator_dir: str | os.PathLike,
+    replications: int = 20,
+    split: str = "test",
+    seed: int = 0,
+    mm_generations: int = 30,
+    cut_to_length: bool = False,
+    rare: bool = True,
+    device: str = "cpu",
+    name: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict, str]:
+    from .t2m import T2MEvaluation, T2MSettings
+
+    start = time.perf_counter()
+    evaluator = load_evaluator(evaluator_dir, map_location=device)
+    test = EvalSplit.from_folder(data, split)
+    model, model_config = _model(model_dir, device)
+    rarity = caption_rarity(test, [t for t, _ in split_captions(data, "train")], device) if rare else None
+    settings = T2MSettings(replications=replications, seed=seed, mm_generations=mm_generations, cut_to_reference_length=cut_to_length)
+    evaluation = T2MEvaluation(
+        evaluator, test, settings, caption_rarity=rarity,
+        sample_subsets={RARE_COMPOSITIONS_SPLIT: test.subset_mask(data, RARE_COMPOSITIONS_SPLIT)}, progress=progress,
+    )  # fmt: skip
+    result = evaluation.run(model)
+    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
+    result["provenance"] = provenance(
+        evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
+        seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,
+    )  # fmt: skip
+    result["timings_s"]["wall"] = round(time.perf_counter() - start, 3)
+    return result, t2m_markdown(result, name or (Path(model_dir).name if model_dir else None))
+
+
+def run_m2t(
+    *,
+    data: str | os.PathLike,
+    model_dir: str | os.PathLike | None,
+    evaluator_dir: str | os.PathLike,
+    replications: int = 20,
+    split: str = "test",
+    seed: int = 0,
+    preprocess: str = "ptb",
+    references: int = 3,
+    bertscore: bool = True,
+    device: str = "cpu",
+    name: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict, str]:
+    from .captions import default_bertscore_settings, preprocess as check_preprocess
+    from .m2t import M2TEvaluation, M2TSettings
+    from .tagger import CaptionTagger
+
+    check_preprocess([], preprocess)  # reject an unknown mode before any work
+    start = time.perf_counter()
+    evaluator = load_evaluator(evaluator_dir, map_location=device)
+    test = EvalSplit.from_folder(data, split)
+    model, model_config = _model(model_dir, device)
+    tagger = CaptionTagger.learn(split_captions(data, "train"))
+    settings = M2TSettings(replications=replications, seed=seed, preprocess=preprocess, references=references)
+    evaluation = M2TEvaluation(
+        evaluator, test, tagger, settings, bertscore=default_bertscore_settings() if bertscore else None,
+        progress=progress, device=device,
+    )  # fmt: skip
+    result = evaluation.run(model)
+    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
+    result["provenance"] = provenance(
+        evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
+        seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,
+    )  # fmt: skip
+    result["timings_s"]["wall"] = round(time.perf_counter() - start, 3)
+    return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
