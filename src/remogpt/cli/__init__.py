@@ -25,6 +25,7 @@ from . import retrieval as _retrieval  # noqa: F401,E402
 from . import evaluation as _evaluation  # noqa: F401,E402
 from . import language as _language  # noqa: F401,E402
 from . import export as _export  # noqa: F401,E402
+from . import serve as _serve  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

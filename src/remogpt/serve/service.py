@@ -1,0 +1,172 @@
+"""What the server does with the model: batched generation, captioning, search and decoding, plus exports.
+
+Every `*_batch` method takes a list of requests and returns one result per request; they run on the model's job
+thread (jobs.py), never concurrently. Results are stored in the MotionStore so the page can replay and download
+them by id.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .limits import ServeLimits
+from .store import MotionStore, StoredMotion
+
+MOTION_CODE = re.compile(r"<motion_id_(\d+)>")
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    text: str
+    frames: int | None = None
+    seed: int | None = None
+
+
+@dataclass
+class ReferenceView:
+    """A retrieved (caption, motion) pair; `motion` is a lazily decoded store entry (None without tokens)."""
+
+    kind: str | None  # e.g. "text->motion"; None when the order of the references is not known
+    caption: str
+    motion: StoredMotion | None
+    name: str | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class MotionResult:
+    motion: StoredMotion
+    references: list[ReferenceView]
+    caption: str | None = None
+
+
+class DemoService:
+    def __init__(self, model, limits: ServeLimits, store: MotionStore):
+        self.model, self.limits, self.store = model, limits, store
+        self.fps = float(model.bundle.fps)
+        self.feature_dim = int(model.bundle.feature_dim)
+        # database motions already in the store, by (caption, tokens): repeated references and search hits reuse
+        # one entry instead of flooding the LRU (bounded by the database's size)
+        self._database_ids: dict[tuple, str] = {}
+
+    # ---- facts about the model
+    @property
+    def retrieval(self) -> str:
+        return self.model.context.mode
+
+    @property
+    def database_size(self) -> int:
+        return len(self.model.database) if self.model.database is not None else 0
+
+    def has_database(self) -> bool:
+        return self.model.database is not None and self.model.retriever is not None
+
+    # ---- batched model work (the job thread)
+    def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[MotionResult]:
+        """One `generate_motions` call; a request with a seed is always alone in its batch (see api.py)."""
+        seed = requests[0].seed if len(requests) == 1 else None
+        motions = self.model.generate_motions([r.text for r in requests], [r.frames for r in requests], seed=seed)
+        results = []
+        for request, generated in zip(requests, motions):
+            stored = self.store.add(request.text, "generated", self.fps, tokens=list(generated.tokens),
+                                    features=generated.features, joints=np.asarray(generated.joints, np.float32))
+            results.append(MotionResult(stored, self._references(generated.context, "text")))
+        return results
+
+    def caption_batch(self, uploads: Sequence[bytes]) -> list[MotionResult]:
+        """Captions of uploaded .npy files (features or joints); each upload is stored under its caption.
+
+        Parsing happens here, on the job thread, so concurrent uploads are converted one batch at a time.
+        """
+        from .uploads import motion_from_upload
+
+        motions = [
+            motion_from_upload(data, feature_dim=self.feature_dim, max_frames=self.limits.max_upload_frames)
+            for data in uploads
+        ]
+        captions = self.model.caption_motions([features for features, _ in motions])
+        results = []
+        for (features, joints), (caption, references) in zip(motions, captions):
+            stored = self.store.add(caption, "uploaded", self.fps, features=features, joints=joints)
+            results.append(MotionResult(stored, self._references(references, "motion"), caption))
+        return results
+
+    def search_batch(self, queries: Sequence[tuple[str, int]]) -> list[dict[str, list[ReferenceView]]]:
+        """Database hits of text queries: {"text->motion": [...], "text->text": [...]} per (query, k)."""
+        k = max(k for _, k in queries)
+        embeddings = self.model.retriever.embed_texts([text for text, _ in queries])
+        found = self.model.database.search(embeddings, "text", k=k, targets=("motion", "text"))
+        results = []
+        for (_, want), hits_by_kind in zip(queries, found):
+            results.append({
+                kind: [self._hit_view(hit) for hit in hits[:want]] for kind, hits in hits_by_kind.items()
+            })
+        return results
+
+    def decode_batch(self, motions: Sequence[StoredMotion]) -> list[StoredMotion]:
+        """Decode token-only store entries (references, database hits) into features and joints."""
+        from ..motion.features import features_to_joints
+
+        todo = [m for m in motions if not m.decoded]
+        if todo:
+            features = self.model.motion_tokenizer.decode([m.tokens for m in todo])
+            for motion, array in zip(todo, features):
+                motion.features = np.asarray(array, np.float32)
+                motion.joints = features_to_joints(motion.features).astype(np.float32)  # set last: marks decoded
+        return list(motions)
+
+    # ---- exports (the render thread; the motion is decoded already)
+    @staticmethod
+    def render_mp4(motion: StoredMotion) -> bytes:
+        from ..render import render_motion
+
+        with tempfile.TemporaryDirectory(prefix="remogpt-serve-") as folder:
+            path = Path(folder) / "motion.mp4"
+            render_motion(motion.joints, path, title=motion.title, fps=motion.fps)
+            return path.read_bytes()
+
+    @staticmethod
+    def bvh_text(motion: StoredMotion) -> bytes:
+        """The motion as BVH (remogpt.render.bvh); ImportError while that module is not installed."""
+        from ..render.bvh import write_bvh
+
+        with tempfile.TemporaryDirectory(prefix="remogpt-serve-") as folder:
+            path = Path(folder) / "motion.bvh"
+            write_bvh(motion.joints, path, fps=motion.fps)
+            return path.read_bytes()
+
+    # ---- helpers
+    def _references(self, references, source: str) -> list[ReferenceView]:
+        """Store the prompt's references as token-only entries, labelled with their similarity type."""
+        from ..language.context import kinds_for
+
+        kinds = [kind for kind, k in kinds_for(self.retrieval, source, self.model.context.k).items() for _ in range(k)]
+        if len(kinds) != len(references):  # fewer hits than asked: the order no longer tells the kind
+            kinds = [None] * len(references)
+        views = []
+        for kind, reference in zip(kinds, references):
+            codes = [int(c) for c in MOTION_CODE.findall(reference.motion)]
+            stored = self._database_motion(reference.caption, codes)
+            views.append(ReferenceView(kind, reference.caption, stored))
+        return views
+
+    def _hit_view(self, hit) -> ReferenceView:
+        stored = self._database_motion(hit.caption, hit.tokens or [])
+        return ReferenceView(hit.kind, hit.caption, stored, name=hit.name, similarity=float(hit.similarity))
+
+    def _database_motion(self, caption: str, codes: Sequence[int]) -> StoredMotion | None:
+        if not codes:
+            return None
+        key = (caption, tuple(int(c) for c in codes))
+        known = self._database_ids.get(key)
+        stored = self.store.get(known) if known else None
+        if stored is None:
+            stored = self.store.add(caption, "database", self.fps, tokens=list(key[1]))
+            self._database_ids[key] = stored.id
+        return stored
