@@ -207,3 +207,17 @@ def test_embedding_does_not_depend_on_batch_companions():
     together = model.embed_motions(motions)
     alone = np.concatenate([model.embed_motions([m]) for m in motions])
     np.testing.assert_allclose(together, alone, atol=2e-5)
+
+
+def test_model_normalised_motions_are_renormalised_to_evaluator_statistics(shared_data):
+    """Features normalised with the dataset's Mean/Std embed like the raw features (evaluator statistics differ)."""
+    model = TextMotionEvaluator(EvaluatorConfig(**SMALL))
+    model.set_statistics(np.load(shared_data / "evaluator" / "t2m_mean.npy"), np.load(shared_data / "evaluator" / "t2m_std.npy"))
+    mean = np.load(shared_data / "humanml3d" / "Mean.npy")
+    std = np.load(shared_data / "humanml3d" / "Std.npy")
+    raw = np.load(shared_data / "humanml3d" / "new_joint_vecs" / "012314.npy")
+    normalised = (raw - mean) / std
+    np.testing.assert_allclose(
+        model.embed_motions([normalised], statistics=(mean, std)), model.embed_motions([raw]), atol=1e-4
+    )
+    assert not np.allclose(model.embed_motions([normalised]), model.embed_motions([raw]), atol=1e-3)

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from ..errors import UserInputError
+from ..motion.stats import normalize, renormalize
 from ..pretrained import CONFIG_NAME, WEIGHTS_NAME, Pretrained
 from .word_vectorizer import (
     GLOVE_INDEX,
@@ -229,8 +230,13 @@ class TextMotionEvaluator(Pretrained, nn.Module):
         return self.motion_encoder(movements, unit_lengths)
 
     # ------------------------------------------------------------------------------------------- numpy in, numpy out
-    def pad_motions(self, motions: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Normalise raw (T, D) features, cut them to max_motion_length and zero-pad them to a common length.
+    def pad_motions(
+        self, motions: Sequence[np.ndarray], statistics: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Normalise (T, D) features with the evaluator's statistics, cut them to max_motion_length, zero-pad them.
+
+        `statistics` = (mean, std) the motions are already normalised with (a model's), or None for raw features;
+        normalised motions are re-normalised from the model's statistics to the evaluator's.
 
         The padded length is at least 4 * (T // 4) + 2 frames for every motion, or max_motion_length: the two strided
         convolutions then see exactly what the reference sees with its padding to 196, so the result does not
@@ -247,18 +253,30 @@ class TextMotionEvaluator(Pretrained, nn.Module):
         for i, motion in enumerate(motions):
             if motion.ndim != 2 or motion.shape[1] != self.config.dim_pose:
                 raise UserInputError(f"motion {i} has shape {motion.shape}, expected (T, {self.config.dim_pose}).")
-            batch[i, : lengths[i]] = (motion[: lengths[i]] - mean) / std
+            window = motion[: lengths[i]]
+            if statistics is None:
+                batch[i, : lengths[i]] = normalize(window, mean, std)
+            else:
+                batch[i, : lengths[i]] = renormalize(window, statistics[0], statistics[1], mean, std)
         return batch, lengths
 
     @torch.no_grad()
-    def embed_motions(self, motions: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
-        """Raw features (T, D) -> (N, coemb) embeddings in input order, batched by similar length."""
+    def embed_motions(
+        self,
+        motions: Sequence[np.ndarray],
+        batch_size: int = 256,
+        statistics: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Features (T, D) -> (N, coemb) embeddings in input order, batched by similar length.
+
+        Raw features by default; with `statistics` = a model's (mean, std), features normalised with them.
+        """
         self.eval()
         order = np.argsort([-len(m) for m in motions], kind="stable")
         out = np.zeros((len(motions), self.config.dim_coemb_hidden), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            batch, lengths = self.pad_motions([motions[i] for i in chunk])
+            batch, lengths = self.pad_motions([motions[i] for i in chunk], statistics)
             embedded = self.motion_embedding(
                 torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device)
             )
@@ -383,7 +401,7 @@ def load_evaluator(directory: str | os.PathLike, map_location: Any = "cpu") -> T
     if not directory.is_dir():
         raise UserInputError(f"evaluator folder '{directory}' does not exist.")
     if (directory / CONFIG_NAME).is_file():
-        return TextMotionEvaluator.from_pretrained(directory, map_location=map_location)
+        return TextMotionEvaluator.from_pretrained(directory, map_location=map_location).to(map_location)
     checkpoint = _first_existing(directory, OFFICIAL_CHECKPOINT)
     glove = next((directory / d for d in OFFICIAL_GLOVE_DIRS if (directory / d / GLOVE_VECTORS).is_file()), None)
     mean_path = _first_existing(directory, OFFICIAL_MEAN)

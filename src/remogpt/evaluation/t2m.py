@@ -93,17 +93,20 @@ class T2MEvaluation:
         self.progress = progress or (lambda message: None)
         self.text_embeddings = evaluator.embed_texts(split.tokens)  # every caption once; the encoder is deterministic
         self.timings: dict[str, float] = {"generate": 0.0, "embed": 0.0, "metrics": 0.0}
+        self.counts: dict[str, int] = {"generated": 0, "embedded": 0}  # motions, for timing projections
 
     def _embed(self, motions: list[np.ndarray]) -> np.ndarray:
         start = time.perf_counter()
         out = self.evaluator.embed_motions(motions)
         self.timings["embed"] += time.perf_counter() - start
+        self.counts["embedded"] += len(motions)
         return out
 
     def _generate(self, model: Any, texts: list[str], lengths: np.ndarray, num_samples: int) -> list[np.ndarray]:
         start = time.perf_counter()
         motions = model.generate(texts, [int(v) for v in lengths], num_samples=num_samples)
         self.timings["generate"] += time.perf_counter() - start
+        self.counts["generated"] += len(motions)
         if len(motions) != len(texts) * num_samples:
             raise RuntimeError(f"the model returned {len(motions)} motions for {len(texts)} texts x {num_samples}.")
         if self.settings.cut_to_reference_length:
@@ -182,9 +185,10 @@ class T2MEvaluation:
                 "evaluated_per_batching": len(split) // s.batch_size * s.batch_size,
                 "diversity_pairs": min(s.diversity_pairs, len(split)),
                 "mm_texts": min(s.mm_texts, len(split)),
-                "subsets": sorted(["top5", "balanced"] * (self.caption_rarity is not None) + list(self.sample_subsets)),
+                "subsets": sorted((["top5", "balanced"] if self.caption_rarity is not None else []) + list(self.sample_subsets)),
             },
             "timings_s": {**{k: round(v, 3) for k, v in self.timings.items()}, "total": round(time.perf_counter() - start, 3)},
+            "counts": dict(self.counts),
         }
 
 
