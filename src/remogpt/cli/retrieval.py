@@ -39,6 +39,9 @@ def train_retriever_command(
     seed: Optional[int] = typer.Option(None, "--seed"),
     precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision, e.g. bf16-mixed on a GPU."),
     workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader worker processes."),
+    text_cache: Optional[Path] = typer.Option(
+        None, "--text-cache", help="Token-feature cache file to share between runs (default: in the run directory)."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ):
     """Train PL-TMR (or the one-part baseline); rerun the same command to resume."""
@@ -60,7 +63,7 @@ def train_retriever_command(
         precision=precision,
         num_workers=workers,
     )
-    model_dir = train_retriever(config, out, progress=progress)
+    model_dir = train_retriever(config, out, progress=progress, text_cache=text_cache)
     typer.echo(f"wrote {model_dir}")
 
 

@@ -121,13 +121,22 @@ class TokenFeatureCache:
     """Frozen-encoder outputs for a set of unique captions: token features (float16, concatenated) + offsets,
     and sentence embeddings. Built once per run; `batch(captions)` pads the cached features of any captions."""
 
-    def __init__(self, captions: Sequence[str], tokens: np.ndarray, offsets: np.ndarray, sentences: np.ndarray, encoder: str):
+    def __init__(
+        self,
+        captions: Sequence[str],
+        tokens: np.ndarray,
+        offsets: np.ndarray,
+        sentences: np.ndarray,
+        encoder: str,
+        max_tokens: int,
+    ):
         self.captions = list(captions)
         self.index = {text: i for i, text in enumerate(self.captions)}
         self.tokens = tokens
         self.offsets = offsets
         self.sentences = sentences
         self.encoder = encoder
+        self.max_tokens = int(max_tokens)
 
     def __len__(self) -> int:
         return len(self.captions)
@@ -150,7 +159,7 @@ class TokenFeatureCache:
         tokens = (
             np.concatenate(token_list).astype(np.float16) if token_list else np.zeros((0, encoder.dim), np.float16)
         )
-        return cls(unique, tokens, offsets, sentences, encoder.name)
+        return cls(unique, tokens, offsets, sentences, encoder.name, encoder.max_tokens)
 
     def extend(self, encoder: FrozenTextEncoder, captions: Iterable[str], batch_size: int = 256) -> None:
         """Add captions not cached yet (e.g. the validation split after the training split)."""
@@ -199,6 +208,7 @@ class TokenFeatureCache:
                     offsets=self.offsets,
                     sentences=self.sentences,
                     encoder=np.array(self.encoder),
+                    max_tokens=np.array(self.max_tokens),
                 )
 
     @classmethod
@@ -210,6 +220,7 @@ class TokenFeatureCache:
                 data["offsets"],
                 data["sentences"],
                 str(data["encoder"]),
+                int(data["max_tokens"]),
             )
 
 
