@@ -189,3 +189,19 @@ def test_caption_tagger_learns_lemmas_and_tags():
     assert tagger("the person walked")[-1] == "walk/VERB"  # suffix rule onto a known word
     assert surface_words("He doesn't side-step, it's fine") == ["he", "does", "sidestep", "it", "fine"]
     assert "misaligned" not in tagger.lexicon
+
+
+@pytest.mark.slow
+def test_the_language_model_plugs_into_both_protocols(synth_dir, tiny_model_dir, tmp_path, run_cli):
+    """`--model` accepts a trained ReMoGPT directory (model_type remogpt-language-model)."""
+    code, _, stderr = run_cli("train", "evaluator", "--data", synth_dir, "--out", tmp_path / "ev", "--preset", "tiny",
+                              "--max-steps", "5", "--val-every", "5", "--no-progress")  # fmt: skip
+    assert code == 0, stderr
+    evaluator = tmp_path / "ev" / "model"
+    common = ("--data", synth_dir, "--model", tiny_model_dir, "--evaluator", evaluator, "--replications", "1")
+    code, stdout, stderr = run_cli("evaluate", "t2m", *common, "--mm-generations", "2", "--no-rare", "--out", tmp_path / "t2m.json")
+    assert code == 0, stderr
+    assert "| model |" in stdout or f"| {tiny_model_dir.name} |" in stdout
+    code, stdout, stderr = run_cli("evaluate", "m2t", *common, "--no-bertscore", "--preprocess", "lower", "--out", tmp_path / "m2t.json")
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "m2t.json").read_text())["captions"]["raw"]["settings"]["preprocess"] == "lower"

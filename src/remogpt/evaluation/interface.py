@@ -37,6 +37,7 @@ class MotionCaptioner(Protocol):
 # model_type -> "module:callable(directory, device=...)"; the callable returns a MotionGenerator/MotionCaptioner.
 MODEL_LOADERS: dict[str, str] = {
     "evaluation-stand-in": "remogpt.evaluation.standin:StandInModel.from_directory",
+    "remogpt-language-model": "remogpt.pipeline:ReMoGPT.from_pretrained",
 }
 
 
