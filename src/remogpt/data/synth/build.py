@@ -59,13 +59,13 @@ def _caption_objects(texts: list[str]) -> list[Caption]:
     return [Caption(text=text, tokens=token_field(text)) for text in texts]
 
 
-def _make_motion(job: tuple[str, int, int, dict, list[str]]) -> dict:
-    """Animate, encode and write one motion and its mirror; returns its quality figures."""
-    root, index, seed, spec_data, texts = job
+def _make_motion(job: tuple[str, int, int, dict]) -> dict:
+    """Caption, animate, encode and write one motion and its mirror; returns its captions and quality figures."""
+    root, index, seed, spec_data = job
     spec = MotionSpec.from_dict(spec_data)
-    rng = np.random.default_rng([seed, index, 2])
-    joints = animate(spec, rng).joints
-    figures = {"bone_error": bone_length_error(joints)}
+    texts = make_captions(spec, np.random.default_rng([seed, index, 1]))
+    joints = animate(spec, np.random.default_rng([seed, index, 2])).joints
+    figures = {"bone_error": bone_length_error(joints), "texts": texts}
     name = motion_id(index)
     for mirrored in (False, True):
         source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
@@ -125,8 +125,7 @@ def synthesize(
 
     rng = np.random.default_rng(seed)
     specs = [sample_spec(rng) for _ in range(n_motions)]
-    texts = [make_captions(spec, np.random.default_rng([seed, i, 1])) for i, spec in enumerate(specs)]
-    jobs = [(str(root), i, seed, spec.to_dict(), texts[i]) for i, spec in enumerate(specs)]
+    jobs = [(str(root), i, seed, spec.to_dict()) for i, spec in enumerate(specs)]
 
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and n_motions >= 8:
@@ -134,6 +133,7 @@ def synthesize(
             figures = list(pool.map(_make_motion, jobs, chunksize=max(1, n_motions // (8 * workers))))
     else:
         figures = [_make_motion(job) for job in jobs]
+    texts = [f["texts"] for f in figures]
 
     splits = _split_ids(n_motions, np.random.default_rng([seed, 7]))
     named = {name: _with_mirrors(indices) for name, indices in splits.items()}

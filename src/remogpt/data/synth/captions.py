@@ -564,7 +564,9 @@ def _terse(spec: MotionSpec, voice: Voice, rng: np.random.Generator) -> str:
 
 def _typo(text: str, rng: np.random.Generator) -> str:
     words = text.split(" ")
-    candidates = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    # Side and turning words stay intact: a misspelt "rihgt" would not be swapped in the mirrored caption.
+    protected = ("left", "right", "clockwise")
+    candidates = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha() and not w.lower().endswith(protected)]
     if not candidates:
         return text
     index = _pick(rng, candidates)

@@ -21,7 +21,8 @@ from .track import Track
 
 SPINE_SHARE = np.array([[0.4, 0.35, 0.25], [0.34, 0.33, 0.33], [0.3, 0.35, 0.35]])  # pitch, roll, yaw per joint
 LEG_REACH = 0.997  # fraction of the leg length an ankle target may be from its hip
-KNEE_OUT = np.deg2rad(8.0)  # knees point slightly outwards, over the toes
+KNEE_OUT = np.deg2rad(8.0)
+NECK_SHARE = 0.35  # part of the neck channel applied at the base of the neck  # knees point slightly outwards, over the toes
 
 
 def arm_vectors(params: np.ndarray, side_sign: float) -> tuple[np.ndarray, np.ndarray]:
@@ -109,8 +110,11 @@ def track_to_joints(track: Track, rig: Rig) -> np.ndarray:
         joints[:, joint] = position
         frame = frame @ euler(track.spine[:, 2] * share[2], track.spine[:, 0] * share[0], track.spine[:, 1] * share[1])
     thorax = frame
-    joints[:, NECK] = joints[:, SPINE3] + apply(thorax, offset(NECK))
-    neck_frame = thorax @ euler(track.neck[:, 2], track.neck[:, 0], track.neck[:, 1])
+    # The cervical spine bends along the neck bone too (a third of a nod), the rest is at the skull.
+    lower_neck = thorax @ euler(track.neck[:, 2] * NECK_SHARE, track.neck[:, 0] * NECK_SHARE, track.neck[:, 1] * NECK_SHARE)
+    joints[:, NECK] = joints[:, SPINE3] + apply(lower_neck, offset(NECK))
+    rest = 1.0 - NECK_SHARE
+    neck_frame = lower_neck @ euler(track.neck[:, 2] * rest, track.neck[:, 0] * rest, track.neck[:, 1] * rest)
     joints[:, HEAD] = joints[:, NECK] + apply(neck_frame, offset(HEAD))
 
     # Collars and arms.

@@ -91,8 +91,20 @@ def rot_z(angle: np.ndarray) -> np.ndarray:
 
 
 def euler(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
-    """Ry(yaw) Rx(pitch) Rz(roll), shape (..., 3, 3)."""
-    return rot_y(yaw) @ rot_x(pitch) @ rot_z(roll)
+    """Ry(yaw) Rx(pitch) Rz(roll), shape (..., 3, 3) (written out: it is the hot path of posing)."""
+    yaw, pitch, roll = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (yaw, pitch, roll)))
+    cy, sy, cp, sp, cr, sr = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+    out = np.empty(yaw.shape + (3, 3))
+    out[..., 0, 0] = cy * cr + sy * sp * sr
+    out[..., 0, 1] = -cy * sr + sy * sp * cr
+    out[..., 0, 2] = sy * cp
+    out[..., 1, 0] = cp * sr
+    out[..., 1, 1] = cp * cr
+    out[..., 1, 2] = -sp
+    out[..., 2, 0] = -sy * cr + cy * sp * sr
+    out[..., 2, 1] = sy * sr + cy * sp * cr
+    out[..., 2, 2] = cy * cp
+    return out
 
 
 def apply(rotation: np.ndarray, vector: np.ndarray) -> np.ndarray:

@@ -232,7 +232,7 @@ def torso_overlay(action: Action, n: int, rig: Rig, rng: np.random.Generator, fp
 
     if name in ("bend_forward", "bow"):
         total = D({"small": 35, "normal": 60, "large": 85}[amp]) if name == "bend_forward" else D(
-            {"small": 15, "normal": 28, "large": 42}[amp])
+            {"small": 18, "normal": 32, "large": 48}[amp])
         go = (0.95 if name == "bend_forward" else 0.6) * sp
         bend = _repeated_holds(t, T, action.reps, go)
         overlay.pelvis_pitch += 0.45 * total * bend
@@ -259,7 +259,7 @@ def torso_overlay(action: Action, n: int, rig: Rig, rng: np.random.Generator, fp
         period = (end - start) / action.reps
         phase = np.clip((t - start) / period, 0, action.reps)
         nods = np.sin(np.pi * (phase % 1.0)) ** 2 * (t > start) * (t < end)
-        overlay.neck[:, 0] += D(rng.uniform(16, 22)) * nods - D(3) * window(t, start, end, 0.2)
+        overlay.neck[:, 0] += D(rng.uniform(22, 30)) * nods - D(3) * window(t, start, end, 0.2)
 
     elif name == "look_around":
         first = 1.0 if rng.random() < 0.5 else -1.0
