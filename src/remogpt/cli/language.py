@@ -129,3 +129,32 @@ def caption_command(
     if show_context:
         _print_context(references)
     typer.echo(text)
+
+
+@train_app.command("all")
+def train_all_command(
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder (e.g. from `remogpt data synth`)."),
+    out: Path = typer.Option(..., "--out", help="Model directory to create (resumes and skips finished stages)."),
+    preset: str = typer.Option("small", help="tiny | small | paper: the size of every stage."),
+    retrieval: str = typer.Option("both", help="none | t2t | t2m | both."),
+    k: int = typer.Option(1, "--k", help="References per similarity type."),
+    lm_steps: Optional[int] = typer.Option(None, help="Language-model instruction-tuning steps."),
+    lm_pretrain_steps: Optional[int] = typer.Option(None, help="Language-model pretraining steps."),
+    tokenizer_steps: Optional[int] = typer.Option(None, help="Tokenizer training steps."),
+    retriever_steps: Optional[int] = typer.Option(None, help="Retriever training steps."),
+    evaluator_steps: Optional[int] = typer.Option(None, help="Evaluator training steps."),
+    replications: Optional[int] = typer.Option(None, help="Replications of the final evaluation."),
+    evaluate: bool = typer.Option(True, help="Write the final evaluation report."),
+    seed: int = typer.Option(0, help="Random seed."),
+):
+    """Every stage in order: statistics, tokenizer, retriever, database, evaluator, language model, report."""
+    from ..train_all import TrainAllSettings, train_all
+
+    if not data.is_dir():
+        raise UserInputError(f"--data '{data}' is not a folder.")
+    train_all(TrainAllSettings(
+        data=str(data), out=str(out), preset=preset, retrieval=retrieval, k=k, lm_steps=lm_steps,
+        lm_pretrain_steps=lm_pretrain_steps, tokenizer_steps=tokenizer_steps, retriever_steps=retriever_steps,
+        evaluator_steps=evaluator_steps, replications=replications, evaluate=evaluate, seed=seed,
+    ), say=typer.echo)  # fmt: skip
+    typer.echo(f"model directory: {out}")

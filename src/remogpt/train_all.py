@@ -1,0 +1,167 @@
+"""`remogpt train all`: every stage in order, from a dataset folder to a complete ReMoGPT model directory.
+
+Stages (each skipped when its output is complete, each resuming from its last checkpoint when interrupted):
+statistics -> tokenizer -> retriever -> database -> evaluator -> language model -> evaluation report.
+
+    OUT/                                the model directory `generate`, `caption`, `retrieve`, `evaluate`, `serve` take
+      remogpt.json config.json model.safetensors tokenizer/    the language model and the bundle
+      motion_tokenizer/ retriever/ database/ evaluator/        the components it was trained and is evaluated with
+      runs/tokenizer runs/retriever runs/evaluator stages/     training run directories (configs, metrics, checkpoints)
+      stages.json                                              which stages finished, with their settings
+      report.json report.md                                    the final evaluation (t2m and m2t on the test split)
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import UserInputError
+
+# Per pipeline preset: the preset of each stage and the evaluation's replications.
+PIPELINE_PRESETS = {
+    "tiny": dict(tokenizer="tiny", retriever="tiny", evaluator="tiny", lm="tiny", replications=2, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "paper": dict(tokenizer="paper", retriever="paper", evaluator="paper", lm="base", replications=20, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+}
+
+
+@dataclass
+class TrainAllSettings:
+    data: str
+    out: str
+    preset: str = "small"
+    retrieval: str = "both"
+    k: int = 1
+    lm_steps: int | None = None
+    lm_pretrain_steps: int | None = None
+    tokenizer_steps: int | None = None
+    retriever_steps: int | None = None
+    evaluator_steps: int | None = None
+    replications: int | None = None
+    evaluate: bool = True
+    seed: int = 0
+
+
+def _stage_log(out: Path):
+    import json
+
+    path = out / "stages.json"
+    done = json.loads(path.read_text()) if path.is_file() else {}
+
+    def mark(name: str, seconds: float, **details) -> None:
+        from .io import save_json
+
+        done[name] = {"seconds": round(seconds, 1), **details}
+        save_json(path, done)
+
+    return done, mark
+
+
+def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) -> Path:
+    from .data.folder import HumanML3DFolder
+
+    if settings.preset not in PIPELINE_PRESETS:
+        raise UserInputError(f"unknown preset '{settings.preset}', expected one of {', '.join(PIPELINE_PRESETS)}.")
+    preset = PIPELINE_PRESETS[settings.preset]
+    data, out = Path(settings.data), Path(settings.out)
+    folder = HumanML3DFolder(data)
+    out.mkdir(parents=True, exist_ok=True)
+    done, mark = _stage_log(out)
+
+    def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None]) -> None:
+        if name in done and complete():
+            say(f"[{name}] complete, skipped ({done[name]['seconds']} s when it ran)")
+            return
+        say(f"[{name}] running")
+        start = time.perf_counter()
+        details = run() or {}
+        mark(name, time.perf_counter() - start, **details)
+        say(f"[{name}] done in {time.perf_counter() - start:.0f} s")
+
+    def statistics():
+        from .data.folder import write_stats
+        from .motion.stats import mean_std
+
+        mean, std = mean_std((folder.load_features(i) for i in folder.ids("train")), folder.num_joints)
+        write_stats(data, mean, std)
+        return {"written_to": str(data)}
+
+    stage("statistics", lambda: (data / "Mean.npy").is_file() and (data / "Std.npy").is_file(),
+          statistics if not ((data / "Mean.npy").is_file() and (data / "Std.npy").is_file()) else (lambda: {"found": True}))
+
+    runs = out / "runs"
+    tokenizer_model = runs / "tokenizer" / "model"
+    retriever_model = runs / "retriever" / "model"
+    evaluator_model = runs / "evaluator" / "model"
+
+    def tokenizer():
+        from .tokenizer.train import train_tokenizer
+
+        train_tokenizer(data, runs / "tokenizer", preset["tokenizer"], max_steps=settings.tokenizer_steps)
+
+    stage("tokenizer", lambda: (tokenizer_model / "model.safetensors").is_file(), tokenizer)
+
+    def retriever():
+        from .retrieval.train import retriever_config, train_retriever
+
+        train_retriever(retriever_config(preset["retriever"], data=data, max_steps=settings.retriever_steps), runs / "retriever")
+
+    stage("retriever", lambda: (retriever_model / "model.safetensors").is_file(), retriever)
+
+    def database():
+        from .retrieval.database import RetrievalDatabase
+        from .retrieval.model import PLTMR
+        from .tokenizer.model import MotionTokenizer
+
+        built = RetrievalDatabase.build(
+            PLTMR.from_pretrained(retriever_model), folder.samples("train"), retriever_dir=retriever_model, data=data,
+            split="train", encode_tokens=MotionTokenizer.from_pretrained(tokenizer_model).encode,
+        )  # fmt: skip
+        built.save(runs / "database")
+        return {"motions": built.config.num_motions, "captions": built.config.num_pairs}
+
+    stage("database", lambda: (runs / "database" / "config.json").is_file(), database)
+
+    def evaluator():
+        from .evaluation.train import evaluator_train_config, train_evaluator
+
+        train_evaluator(evaluator_train_config(preset["evaluator"], data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
+        if (out / "evaluator").exists():
+            shutil.rmtree(out / "evaluator")
+        shutil.copytree(evaluator_model, out / "evaluator")
+
+    stage("evaluator", lambda: (out / "evaluator" / "model.safetensors").is_file(), evaluator)
+
+    def language_model():
+        from .language.train import make_config, train_language_model
+
+        config = make_config(
+            data, tokenizer_model, runs / "database", preset=preset["lm"], retrieval=settings.retrieval, k=settings.k,
+            max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed,
+        )  # fmt: skip
+        train_language_model(config, out)
+
+    stage("language_model", lambda: (out / "remogpt.json").is_file(), language_model)
+
+    if settings.evaluate:
+        stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say))
+    return out
+
+
+def write_report(model_dir: Path, data: Path, replications: int, say: Callable[[str], None] = print) -> dict:
+    """Text-to-motion and motion-to-text on the test split with the model's own evaluator -> report.json/.md."""
+    from .evaluation.runner import run_m2t, run_t2m
+    from .io import atomic_path, save_json
+
+    t2m, t2m_table = run_t2m(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, name="ReMoGPT")
+    m2t, m2t_table = run_m2t(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, bertscore=False, name="ReMoGPT")
+    save_json(model_dir / "report.json", {"t2m": t2m, "m2t": m2t})
+    text = f"# Evaluation of {model_dir.name} on {data} (test split)\n\n## Text to motion\n\n{t2m_table}\n\n## Motion to text\n\n{m2t_table}\n"
+    with atomic_path(model_dir / "report.md") as tmp:
+        tmp.write_text(text)
+    say(text)
+    return {"replications": replications}
