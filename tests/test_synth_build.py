@@ -82,8 +82,8 @@ def test_motions_are_plausible_and_mirrors_match(dataset):
     original, mirror = folder.load_joints("000000"), folder.load_joints("M000000")
     assert original.shape == mirror.shape
     assert np.allclose(original[:, 0, 1], mirror[:, 0, 1], atol=0.02)  # same pelvis height (to the floor shift)
-    assert summary["foot_skating_m_per_s"] < 0.1
-    assert summary["ground_penetration_max_m"] < 0.01 and summary["bone_length_error_max_m"] < 1e-9
+    assert summary["foot_skating_m_per_s"] < 0.1 and summary["foot_skating_mirrors_m_per_s"] < 0.1
+    assert summary["ground_penetration_max_m"] < 1e-3 and summary["bone_length_error_max_m"] < 1e-5  # float32 files
 
 
 def test_statistics_come_from_the_train_split(dataset):

@@ -126,6 +126,21 @@ def test_compositions_are_ranked_once_with_a_long_tail():
     assert {c.torso for c in compositions if c.torso} == {"bend_forward", "lean", "twist", "bow", "nod", "look_around"}
 
 
+def test_mirrors_are_fitted_back_onto_the_target_bones_with_feet_in_place():
+    from remogpt.data.synth.pose import fit_to_rig
+    from remogpt.data.synth.rig import default_rig
+    from remogpt.motion.mirror import mirror_joints
+
+    joints = _one(Action("walk", "forward"), Action("wave", "left"), seconds=4.0)
+    mirrored = mirror_joints(joints)
+    assert bone_length_error(mirrored) > 5e-3  # the target skeleton is not symmetric
+    fitted = fit_to_rig(mirrored, default_rig())
+    assert bone_length_error(fitted) < 1e-9
+    assert np.abs(fitted[:, TOES] - mirrored[:, TOES]).max() < 0.02
+    assert np.abs(fitted[:, TOES, 1] - mirrored[:, TOES, 1]).max() < 1e-6  # toes keep their height
+    assert foot_skating(fitted) < 0.1 and ground_penetration(fitted) < 1e-6
+
+
 def test_mirrored_description_swaps_sides():
     spec = MotionSpec((Segment(Action("walk", "left"), Action("wave", "right"), Action("lean", "left"), 3.0),
                        Segment(Action("circle", "clockwise"), duration=6.0)))

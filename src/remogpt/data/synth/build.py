@@ -65,7 +65,7 @@ def _make_motion(job: tuple[str, int, int, dict]) -> dict:
     spec = MotionSpec.from_dict(spec_data)
     texts = make_captions(spec, np.random.default_rng([seed, index, 1]))
     joints = animate(spec, np.random.default_rng([seed, index, 2])).joints
-    figures = {"bone_error": bone_length_error(joints), "texts": texts}
+    figures = {"texts": texts}
     name = motion_id(index)
     for mirrored in (False, True):
         source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
@@ -76,10 +76,12 @@ def _make_motion(job: tuple[str, int, int, dict]) -> dict:
         lines = [mirror_text(t) for t in texts] if mirrored else texts
         write_motion(root, ("M" if mirrored else "") + name, features=features, joints=decoded,
                      captions=_caption_objects(lines))
-        if not mirrored:
-            total, count = skating(decoded, FPS)
-            figures.update(skate_total=total, skate_frames=count, penetration=ground_penetration(decoded),
-                           frames=len(features))
+        total, count = skating(decoded, FPS)
+        prefix = "mirror_" if mirrored else ""
+        figures.update({f"{prefix}skate_total": total, f"{prefix}skate_frames": count,
+                        f"{prefix}penetration": ground_penetration(decoded),
+                        f"{prefix}bone_error": bone_length_error(decoded)})
+        figures.setdefault("frames", len(features))
     return figures
 
 
@@ -184,8 +186,10 @@ def _summary(specs, texts, figures, named, seed, seconds) -> dict:
         "feature_frames": {"total": int(frames.sum()), "mean": float(frames.mean()), "min": int(frames.min()),
                            "max": int(frames.max())},
         "foot_skating_m_per_s": sum(f["skate_total"] for f in figures) / max(skate_frames, 1),
-        "ground_penetration_max_m": float(max(f["penetration"] for f in figures)),
-        "bone_length_error_max_m": float(max(f["bone_error"] for f in figures)),
+        "foot_skating_mirrors_m_per_s": sum(f["mirror_skate_total"] for f in figures)
+        / max(sum(f["mirror_skate_frames"] for f in figures), 1),
+        "ground_penetration_max_m": float(max(max(f["penetration"], f["mirror_penetration"]) for f in figures)),
+        "bone_length_error_max_m": float(max(max(f["bone_error"], f["mirror_bone_error"]) for f in figures)),
         "captions": len(words),
         "vocabulary": len(vocabulary),
         "caption_words": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),

@@ -90,6 +90,13 @@ def gait(
     n = sum(frames for _, frames in segments)
     t = np.arange(n) / fps
     duration = n / fps
+    # A personal walking style per motion, so no two walkers are the same.
+    style_arms = rng.uniform(0.7, 1.3)  # arm swing
+    style_elbow = np.deg2rad(rng.uniform(-5, 12))
+    style_lean = np.deg2rad(rng.uniform(-2, 4))
+    style_lift = rng.uniform(0.85, 1.2)  # swing foot height
+    style_sway = rng.uniform(0.7, 1.3)
+    toe_out = np.deg2rad(rng.uniform(3, 12))
 
     # 1. Targets per frame.
     vel = np.zeros((n, 2))
@@ -168,7 +175,7 @@ def gait(
         body_yaw = float(np.interp(when, frame_index, yaw))
         plant = centre + SIDE_SIGN[side] * offset_of[side] * lateral(body_yaw)
         plant[1] = rig.ankle_height(side)
-        return plant, body_yaw + SIDE_SIGN[side] * TOE_OUT
+        return plant, body_yaw + SIDE_SIGN[side] * toe_out
 
     plants: list[list[tuple[int, int, np.ndarray, float]]] = []
     for side in (0, 1):
@@ -243,9 +250,9 @@ def gait(
             end_yaw = start_yaw + (foot_yaw[a1, side] - start_yaw + np.pi) % (2 * np.pi) - np.pi
             step = np.linalg.norm(end_ankle[[0, 2]] - start_ankle[[0, 2]])
             if forward > 0.25:
-                height = (1 - run) * (0.07 + 0.05 * min(step / 1.2, 1.2)) + run * 0.24
+                height = ((1 - run) * (0.07 + 0.05 * min(step / 1.2, 1.2)) + run * 0.24) * style_lift
             else:
-                height = 0.075 + 0.04 * min(step / 0.6, 1.0)
+                height = (0.075 + 0.04 * min(step / 0.6, 1.0)) * style_lift
             s = ease(u)[:, None]
             path = start_ankle * (1 - s) + end_ankle * s
             path[:, 1] = start_ankle[1] * (1 - u) + end_ankle[1] * u + height * early_bump(u, 0.38 - 0.08 * run)
@@ -261,7 +268,7 @@ def gait(
     support = gaussian(stance[:, 0].astype(float) - stance[:, 1].astype(float), 0.12 * fps)
     moving = np.clip(speed / 0.4, 0.0, 1.0)
     pelvis = root.copy()
-    sway = (0.022 * (1 - 0.7 * style_now)) * support * np.maximum(moving, 0.5)
+    sway = (0.022 * style_sway * (1 - 0.7 * style_now)) * support * np.maximum(moving, 0.5)
     pelvis += sway[:, None] * lateral(yaw)
     standing_height = rig.standing_pelvis_height()
     dip = (stance_progress * stance).max(-1)
@@ -276,19 +283,20 @@ def gait(
     pelvis_roll = np.deg2rad(3.5) * support * (1 - 0.5 * style_now) * np.maximum(moving, 0.4)
 
     spine = np.zeros((n, 3))
-    spine[:, 0] = np.deg2rad(2 + 7 * style_now) * moving
+    spine[:, 0] = (np.deg2rad(2 + 7 * style_now) + style_lean) * moving
     spine[:, 2] = 1.35 * rotate  # the thorax turns against the pelvis
     neck = np.zeros((n, 3))
     neck[:, 0] = -0.8 * (spine[:, 0] + pelvis_pitch)
     neck[:, 2] = -0.3 * rotate + 0.25 * gaussian(yaw_rate, 4)  # steady gaze, looking into turns
 
     arms = np.repeat(np.repeat(HANG[None, None], 2, 1), n, 0).astype(np.float64)
-    amplitude = np.deg2rad(6 + 14 * np.clip(speed / 1.2, 0, 1.2)) * (1 - style_now) + np.deg2rad(38) * style_now
+    amplitude = (np.deg2rad(6 + 14 * np.clip(speed / 1.2, 0, 1.2)) * (1 - style_now) + np.deg2rad(38) * style_now) * style_arms
     amplitude *= np.where(sideways, 0.3, 1.0) * np.where(vel[:, 1] < -0.2, 0.6, 1.0)
     for side in (0, 1):
         swing = -np.cos(2 * np.pi * phases[:, side]) * np.sign(vel[:, 1] + 1e-6)
         arms[:, side, 1] = HANG[1] + np.deg2rad(4) * moving + amplitude * swing * np.maximum(moving, 0.3)
-        arms[:, side, 2] = HANG[2] + np.deg2rad(8) * moving + np.deg2rad(72) * style_now + np.deg2rad(8) * np.maximum(swing, 0)
+        arms[:, side, 2] = (HANG[2] + (np.deg2rad(6) + style_elbow) * moving + np.deg2rad(72) * style_now
+                            + np.deg2rad(6) * np.maximum(swing, 0))
         arms[:, side, 3] = HANG[3] + np.deg2rad(10) * style_now
 
     return Track(

@@ -166,7 +166,19 @@ def fit_to_rig(joints: np.ndarray, rig: Rig) -> np.ndarray:
         hip = fitted[:, HIP[side]]
         pole = joints[:, KNEE[side]] - joints[:, HIP[side]]
         knee, ankle = two_bone_ik(hip, joints[:, ANKLE[side]], rig.thigh(side), rig.shin(side), pole)
-        foot = joints[:, TOE[side]] - joints[:, ANKLE[side]]
         fitted[:, KNEE[side]], fitted[:, ANKLE[side]] = knee, ankle
-        fitted[:, TOE[side]] = ankle + rig.foot(side) * foot / np.linalg.norm(foot, axis=-1, keepdims=True)
+        fitted[:, TOE[side]] = ankle + rig.foot(side) * _foot_keeping_toe_height(joints, ankle, side, rig)
     return fitted
+
+
+def _foot_keeping_toe_height(joints: np.ndarray, ankle: np.ndarray, side: int, rig: Rig) -> np.ndarray:
+    """Ankle -> toe unit vectors with the original heading that put the toe at its original height (a foot of another
+    length must tilt a little to keep its toe on the floor)."""
+    foot = joints[:, TOE[side]] - joints[:, ANKLE[side]]
+    unit = foot / np.linalg.norm(foot, axis=-1, keepdims=True)
+    rise = np.clip((joints[:, TOE[side], 1] - ankle[:, 1]) / rig.foot(side), -1.0, 1.0)
+    flat = np.linalg.norm(unit[:, [0, 2]], axis=-1, keepdims=True)
+    heading_xz = unit[:, [0, 2]] / np.maximum(flat, 1e-9)
+    tilted = np.concatenate([heading_xz[:, :1], rise[:, None], heading_xz[:, 1:]], axis=-1)
+    tilted[:, [0, 2]] *= np.sqrt(1.0 - rise**2)[:, None]
+    return np.where(flat > 0.2, tilted, unit)  # a near-vertical foot keeps its direction
