@@ -61,7 +61,7 @@ def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits
         from ..pipeline import ReMoGPT
 
         directory = resolve_model_dir(model_dir)
-        name = directory.name
+        name = directory.name if model_dir is not None else "built-in model"
         model = ReMoGPT.from_pretrained(directory)
     elif model_dir is not None:
         name = Path(model_dir).name

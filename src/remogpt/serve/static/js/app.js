@@ -271,7 +271,7 @@ async function start() {
   }
   const { info } = state;
   const limits = info.limits;
-  $('model-info').textContent = `model ${info.model} · retrieval ${info.retrieval} · ${info.database_size} captions indexed`;
+  $('model-info').textContent = `${info.model} · retrieval ${info.retrieval} · ${info.database_size} captions indexed`;
   $('prompt').maxLength = $('query').maxLength = limits.max_text_chars;
   $('prompt-max').textContent = limits.max_text_chars;
   $('length').min = limits.min_length_seconds;
@@ -283,7 +283,7 @@ async function start() {
     document.querySelector('[data-tab="search"]').disabled = true;
   }
   try {
-    state.viewer = new MotionViewer($('canvas'), info.skeleton, onFrame);
+    state.viewer = new MotionViewer($('canvas'), info.skeleton, onFrame, (follow) => { $('follow').checked = follow; });
     window.remogptStats = state.viewer.stats;
   } catch (error) {
     const message = $('stage-message');

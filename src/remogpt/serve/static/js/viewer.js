@@ -5,17 +5,20 @@ import * as THREE from '../vendor/three.bundle.min.js';
 const AZIMUTH = THREE.MathUtils.degToRad(35);  // the renderer's camera: front-left of a subject facing +Z
 const ELEVATION = THREE.MathUtils.degToRad(20);
 const UP = new THREE.Vector3(0, 1, 0);
-const BONE_RADIUS = 0.022;
-const JOINT_RADIUS = 0.028;
-const HEAD_RADIUS = 0.085;
+const BONE_RADIUS = 0.026;
+const JOINT_RADIUS = 0.032;
+const HEAD_RADIUS = 0.09;
+const FOLLOW_EXTENT = 2.5;  // metres of root travel past which the camera follows the figure by default
+const FIGURE_RADIUS = 1.4;  // metres around the figure a following camera keeps in view
 const TRAIL_FULL = 0xa8d6cd;  // remogpt.render.style TRAJECTORY_FULL / TRAJECTORY_DONE
 const TRAIL_DONE = 0x1f8a70;
 
 export class MotionViewer {
-  constructor(canvas, skeleton, onFrame = () => {}) {
+  constructor(canvas, skeleton, onFrame = () => {}, onFollow = () => {}) {
     this.canvas = canvas;
     this.skeleton = skeleton;
     this.onFrame = onFrame;
+    this.onFollow = onFollow;
     this.stats = { framesDrawn: 0, bones: 0, frame: 0, motionId: null, playing: false, webgl: false };
     this.motion = null;
     this.playing = true;
@@ -39,6 +42,8 @@ export class MotionViewer {
     this.controls.maxPolarAngle = Math.PI * 0.495;  // never below the floor
     this.controls.minDistance = 0.5;
     this.controls.maxDistance = 25;
+    this.controls.addEventListener('change', () => { this.dirty = true; });
+    this.dirty = true;
 
     this.scene.add(new THREE.HemisphereLight(0xffffff, 0xb8c0cc, 1.6));
     this.sun = new THREE.DirectionalLight(0xffffff, 1.6);
@@ -157,8 +162,20 @@ export class MotionViewer {
     this.figure.group.visible = true;
     this.stats.motionId = motion.id;
     this.stats.bones = this.figure.bones.length;
-    this.frameCamera();
+    this.stats.frame = 0;
+    this.follow = this.travel(trail) > FOLLOW_EXTENT;  // far travellers are followed
+    this.onFollow(this.follow);
     this.pose(0);
+    this.frameCamera();
+  }
+
+  travel(trail) {  // the side of the square the root's path fits in
+    let minX = Infinity, maxX = -Infinity, minZ = Infinity, maxZ = -Infinity;
+    for (let i = 0; i < trail.length; i += 3) {
+      minX = Math.min(minX, trail[i]); maxX = Math.max(maxX, trail[i]);
+      minZ = Math.min(minZ, trail[i + 2]); maxZ = Math.max(maxZ, trail[i + 2]);
+    }
+    return Math.max(maxX - minX, maxZ - minZ);
   }
 
   joint(t, j) {
@@ -189,20 +206,23 @@ export class MotionViewer {
     }
     this.lastRoot = root;
     this.stats.frame = t;
+    this.dirty = true;
     this.onFrame(t, this.motion.T, this.motion.fps);
   }
 
   // ---- camera
+  // The whole motion in view, or (following) the figure at the current frame with room around it.
   frameCamera() {
     const target = new THREE.Vector3(0, 0.9, 0);
     let radius = 1.6;
     if (this.motion) {
       const box = new THREE.Box3();
-      const p = this.motion.positions;
-      for (let i = 0; i < p.length; i += 3) box.expandByPoint(new THREE.Vector3(p[i], p[i + 1], p[i + 2]));
+      const p = this.motion.positions, J = this.motion.J;
+      const [start, end] = this.follow ? [this.stats.frame * J * 3, (this.stats.frame + 1) * J * 3] : [0, p.length];
+      for (let i = start; i < end; i += 3) box.expandByPoint(new THREE.Vector3(p[i], p[i + 1], p[i + 2]));
       box.getCenter(target);
       const size = box.getSize(new THREE.Vector3());
-      radius = Math.max(0.5 * Math.hypot(size.x, size.y, size.z), 1.0);
+      radius = Math.max(0.5 * Math.hypot(size.x, size.y, size.z), this.follow ? FIGURE_RADIUS : 1.0);
     }
     const fov = THREE.MathUtils.degToRad(this.camera.fov);
     const distance = (radius / Math.sin(fov / 2)) * 0.9;  // the box's corners are rarely all on screen
@@ -211,6 +231,8 @@ export class MotionViewer {
     this.camera.position.copy(target).addScaledVector(direction, distance);
     this.controls.target.copy(target);
     this.controls.update();
+    this.lastRoot = this.motion ? this.joint(this.stats.frame, 0) : null;
+    this.dirty = true;
   }
 
   resize() {
@@ -220,33 +242,36 @@ export class MotionViewer {
     this.renderer.setSize(width, height, false);
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    this.dirty = true;
   }
 
   // ---- playback
   setPlaying(playing) { this.playing = playing; }
   setSpeed(speed) { this.speed = speed; }
-  setFollow(follow) { this.follow = follow; this.lastRoot = null; }
-  setTrail(visible) { this.trail.full.visible = this.trail.done.visible = visible; }
+  setFollow(follow) { this.follow = follow; this.frameCamera(); }
+  setTrail(visible) { this.trail.full.visible = this.trail.done.visible = visible; this.dirty = true; }
   seek(frame) {
     if (!this.motion) return;
     this.time = frame / this.motion.fps;
     this.pose(frame);
   }
 
+  // Renders only when something changed (a new frame, the camera, the size): an idle page costs no CPU, and a
+  // playing one renders at the motion's frame rate, not the screen's.
   tick() {
     this.clock.update();
     const dt = Math.min(this.clock.getDelta(), 0.1);  // a background tab does not jump ahead
-    if (this.motion) {
+    if (this.motion && this.playing) {
       const m = this.motion;
-      if (this.playing) {
-        this.time = (this.time + dt * this.speed) % (m.T / m.fps);
-        const frame = Math.min(Math.floor(this.time * m.fps), m.T - 1);
-        this.pose(frame);
-      }
+      this.time = (this.time + dt * this.speed) % (m.T / m.fps);
+      const frame = Math.min(Math.floor(this.time * m.fps), m.T - 1);
+      if (frame !== this.stats.frame) this.pose(frame);
     }
-    this.controls.update();
-    this.renderer.render(this.scene, this.camera);
+    if (this.controls.update()) this.dirty = true;
     this.stats.playing = this.playing && !!this.motion;
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.renderer.render(this.scene, this.camera);
     if (this.motion) this.stats.framesDrawn += 1;
   }
 }
