@@ -125,7 +125,7 @@ LARGE_WORDS = {
     "raise": {"pre": [], "post": ["high", "all the way up"]},
     "swing": {"pre": ["vigorously"], "post": ["widely", "vigorously"]},
     "bend_forward": {"pre": ["deeply"], "post": ["deeply", "all the way"]},
-    "squat": {"pre": ["deeply"], "post": ["deeply", "low"]},
+    "squat": {"pre": ["deeply"], "post": ["deeply"]},
     "bow": {"pre": ["deeply"], "post": ["deeply", "low"]},
     "jump": {"pre": [], "post": ["high", "very high"]},
     "lean": {"pre": [], "post": ["far", "a lot"]},
@@ -334,26 +334,26 @@ def _side_swap(text: str, action: Action) -> str:
     return text.replace("left", placeholder).replace("right", "left").replace(placeholder, "right")
 
 
-def base_phrases(action: Action, voice: Voice, rng: np.random.Generator, pause: bool = False) -> tuple[list[VP], bool]:
-    """VPs for a base action and whether the count/manner was already expressed."""
+def base_phrases(action: Action, voice: Voice, rng: np.random.Generator, pause: bool = False) -> tuple[list[VP], set]:
+    """VPs for a base action and what they already express of its modifiers ({"count", "manner"})."""
     key = _bank_key(action)
     if action.name == "stand":
         key = ("stand", "pause") if pause else ("stand", "")
     options = list(_BASE.get(key, []))
-    said = False
+    said: set = set()
     if action.name == "turn":
         options = _BASE[("turn", "left", action.angle or 90)]
     extra_keys = []
     if action.speed != "normal":
-        extra_keys.append(key + (action.speed,))
+        extra_keys.append((key + (action.speed,), "manner"))
     if action.amplitude != "normal":
-        extra_keys.append(key + (action.amplitude,))
+        extra_keys.append((key + (action.amplitude,), "manner"))
     if action.name in COUNTED:
-        extra_keys.append(key + ("once" if action.reps == 1 else "many",))
-    special = [o for k in extra_keys for o in _BASE.get(k, [])]
+        extra_keys.append((key + ("once" if action.reps == 1 else "many",), "count"))
+    special = [(o, kind) for k, kind in extra_keys for o in _BASE.get(k, [])]
     if special and rng.random() < 0.6:
-        template = _pick(rng, special)
-        said = True
+        template, kind = _pick(rng, special)
+        said = {kind}
     else:
         template = _pick(rng, options)
     direction = action.variant if action.variant in ("left", "right") else ""
@@ -362,20 +362,21 @@ def base_phrases(action: Action, voice: Voice, rng: np.random.Generator, pause: 
     return _vps(template, voice, side=direction, N=NUMBER_WORDS.get(action.reps, ""), n=""), said
 
 
-def _arm_template(action: Action, rng: np.random.Generator) -> tuple[str, bool]:
+def _arm_template(action: Action, rng: np.random.Generator) -> tuple[str, set]:
     bank = _ARM_BOTH if action.variant == "both" else _ARM_SINGLE
     name = action.name
     special = []
     if action.amplitude in ("small", "large"):
-        special += bank.get(f"{name}:{action.amplitude}", [])
+        special += [(t, "manner") for t in bank.get(f"{name}:{action.amplitude}", [])]
     if name in COUNTED:
-        special += bank.get(f"{name}:{'once' if action.reps == 1 else 'many'}", [])
+        special += [(t, "count") for t in bank.get(f"{name}:{'once' if action.reps == 1 else 'many'}", [])]
     if special and rng.random() < 0.55:
-        return _pick(rng, special), True
-    return _pick(rng, bank[name]), False
+        template, kind = _pick(rng, special)
+        return template, {kind}
+    return _pick(rng, bank[name]), set()
 
 
-def arm_phrases(action: Action, voice: Voice, rng: np.random.Generator) -> tuple[list[VP], bool]:
+def arm_phrases(action: Action, voice: Voice, rng: np.random.Generator) -> tuple[list[VP], set]:
     template, said = _arm_template(action, rng)
     side = action.variant if action.variant in ("left", "right") else ""
     n = count_adverb(rng, action.reps) if action.reps > 1 else ""
@@ -392,25 +393,26 @@ def with_phrase(action: Action, voice: Voice, rng: np.random.Generator) -> str:
     return _fill(_pick(rng, options), voice, side)
 
 
-def torso_phrases(action: Action, voice: Voice, rng: np.random.Generator) -> tuple[list[VP], bool]:
+def torso_phrases(action: Action, voice: Voice, rng: np.random.Generator) -> tuple[list[VP], set]:
     name = action.name
     special = _TORSO.get(f"{name}:{action.amplitude}", []) if action.amplitude != "normal" else []
-    said = False
+    said: set = set()
     if special and rng.random() < 0.6:
-        template, said = _pick(rng, special), True
+        template, said = _pick(rng, special), {"manner"}
     else:
         template = _pick(rng, _TORSO[name])
     template = template.replace("{d}", action.variant or "left")
     return _vps(template, voice), said
 
 
-def _decorate(vps: list[VP], action: Action, said: bool, rng: np.random.Generator) -> None:
-    """Add manner adverbs and counts the phrase does not express yet (mostly; annotators often leave them out)."""
-    if said:
-        return
+def _decorate(vps: list[VP], action: Action, said: set, rng: np.random.Generator) -> None:
+    """Add the counts and manner adverbs the phrase does not express yet (mostly; annotators often leave them out)."""
     last = vps[-1]
-    if action.name in COUNTED and action.reps > 1 and "time" not in last.rest and rng.random() < 0.8:
+    counted = "count" in said or "time" in last.rest
+    if action.name in COUNTED and action.reps > 1 and not counted and rng.random() < 0.8:
         last.rest = f"{last.rest} {count_adverb(rng, action.reps)}".strip()
+    if "manner" in said:
+        return
     words = None
     if action.speed != "normal" and rng.random() < 0.7:
         words = SPEED_WORDS[action.speed]
@@ -419,9 +421,11 @@ def _decorate(vps: list[VP], action: Action, said: bool, rng: np.random.Generato
         if action.amplitude == "large":
             words = LARGE_WORDS.get(action.name, words)
     if words:
-        if rng.random() < 0.35 and not vps[0].pre and words["pre"]:
+        light = vps[0].verb in ("do", "take", "make", "give")  # "slightly does a jump" reads wrong
+        pre_ok = bool(words["pre"]) and not vps[0].pre and not light
+        if pre_ok and (len(vps) > 1 or rng.random() < 0.35):  # "slowly squats down and stands back up"
             vps[0].pre = _pick(rng, words["pre"])
-        else:
+        elif len(vps) == 1:
             last.rest = f"{last.rest} {_pick(rng, words['post'])}".strip()
 
 
