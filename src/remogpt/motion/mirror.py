@@ -8,8 +8,13 @@ import numpy as np
 
 from .skeleton import HUMANML3D, Skeleton
 
-_SIDE_WORDS = {"left": "right", "right": "left", "Left": "Right", "Right": "Left", "LEFT": "RIGHT", "RIGHT": "LEFT"}
-_SIDE_PATTERN = re.compile(r"\b(left|right|Left|Right|LEFT|RIGHT)\b")
+_PAIRS = (("left", "right"), ("clockwise", "counterclockwise"), ("clockwise", "anticlockwise"), ("clockwise", "counter-clockwise"))
+_SIDE_WORDS: dict[str, str] = {}
+for _a, _b in _PAIRS:
+    for _case in (str.lower, str.capitalize, str.upper):
+        _SIDE_WORDS.setdefault(_case(_a), _case(_b))
+        _SIDE_WORDS[_case(_b)] = _case(_a)
+_SIDE_PATTERN = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _SIDE_WORDS), key=len, reverse=True)) + r")(?![\w-])")
 
 
 def mirror_joints(joints: np.ndarray, skeleton: Skeleton = HUMANML3D) -> np.ndarray:
@@ -22,5 +27,8 @@ def mirror_joints(joints: np.ndarray, skeleton: Skeleton = HUMANML3D) -> np.ndar
 
 
 def mirror_caption(text: str) -> str:
-    """Swap the words left and right (any case), leaving everything else untouched."""
+    """Swap left/right and clockwise/counterclockwise (any case), leaving everything else untouched.
+
+    HumanML3D's own script swaps only left/right; a mirrored circle also turns the other way, so we swap both.
+    """
     return _SIDE_PATTERN.sub(lambda match: _SIDE_WORDS[match.group(0)], text)

@@ -98,13 +98,15 @@ class Skeleton:
         quats = np.zeros(joints.shape[:-1] + (4,))
         quats[..., 0] = 1.0
         quats[:, 0] = root_quat
+        # Swing of every bone from its rest direction, all bones at once; only the chain products are sequential.
+        bones = joints[:, 1:] - joints[:, self.parents[1:]]
+        bones = bones / np.sqrt((bones**2).sum(-1))[..., None]
+        swings = np.zeros_like(quats)
+        swings[:, 1:] = qbetween(np.broadcast_to(self.rest_directions[1:], bones.shape), bones)
         for chain in self.chains:
             rotation = root_quat
-            for parent, child in zip(chain[:-1], chain[1:]):
-                rest = np.broadcast_to(self.rest_directions[child], joints.shape[:1] + (3,))
-                bone = joints[:, child] - joints[:, parent]
-                bone = bone / np.sqrt((bone**2).sum(-1))[:, None]
-                local = qmul(qinv(rotation), qbetween(rest, bone))
+            for child in chain[1:]:
+                local = qmul(qinv(rotation), swings[:, child])
                 quats[:, child] = local
                 rotation = qmul(rotation, local)
         return quats

@@ -621,16 +621,8 @@ def captions(spec: MotionSpec, rng: np.random.Generator, count: int = 3) -> list
     return found
 
 
-_CLOCK = {"clockwise": "counterclockwise", "counterclockwise": "clockwise", "anticlockwise": "clockwise"}
-
-
 def mirror_text(text: str) -> str:
-    """Left/right swapped by remogpt.motion.mirror.mirror_caption, and clockwise/counterclockwise swapped too
-    (a mirrored circle turns the other way)."""
+    """The mirrored caption: left/right and clockwise/counterclockwise swapped (remogpt.motion.mirror)."""
     from ...motion.mirror import mirror_caption
 
-    import re
-
-    swapped = mirror_caption(text)
-    return re.sub(r"\b(anticlockwise|counterclockwise|clockwise)\b", lambda m: _CLOCK[m.group(0)], swapped,
-                  flags=re.IGNORECASE)
+    return mirror_caption(text)
