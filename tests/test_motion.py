@@ -139,6 +139,7 @@ def test_mirroring_swaps_sides_and_captions():
     assert mirror_caption("A person raises the Left hand, then the right leg; leftover") == (
         "A person raises the Right hand, then the left leg; leftover"
     )
+    assert mirror_caption("walks clockwise, then Counterclockwise") == "walks counterclockwise, then Clockwise"
 
 
 def test_kit_skeleton_dimensions():
