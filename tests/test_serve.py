@@ -308,11 +308,28 @@ def test_full_queue_answers_503_and_slow_requests_504(model, model_dir):
         assert response.status_code == 504 and "0.3 s" in error_of(response)
 
 
+def test_a_server_bug_answers_json_500_without_details(model, model_dir, monkeypatch):
+    from remogpt.serve.app import create_app
+
+    app = create_app(model_dir, model=model)
+
+    def broken(_queries):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(app.state.remogpt.service, "search_batch", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/search", params={"q": "wave"})
+    assert response.status_code == 500 and "RuntimeError" in error_of(response)
+    assert "secret" not in response.text
+
+
 # ------------------------------------------------------------------------------------------------- CLI
 def test_serve_cli_argument_errors(run_cli, tmp_path):
     code, _, err = run_cli("serve", "--model", tmp_path / "missing")
     assert code == 2 and "does not exist" in err
     code, _, err = run_cli("serve", "--model", tmp_path, "--port", "70000")
     assert code == 2 and "--port" in err
+    code, _, err = run_cli("serve", "--model", tmp_path, "--max-batch", "0")
+    assert code == 2 and "--max-batch must be positive" in err
     code, _, err = run_cli("serve", "--model", tmp_path)
     assert code == 2 and "not a ReMoGPT model directory" in err
