@@ -154,15 +154,18 @@ def test_typing_a_prompt_animates_a_skeleton(page, tmp_path):
 
 
 def test_search_caption_and_download_through_the_page(page, server, tmp_path):
+    page.click(".chip >> nth=0")  # an example prompt generates at once
+    page.wait_for_function("window.remogptStats.motionId !== null", timeout=120_000)
+    assert page.input_value("#prompt") == page.inner_text(".chip >> nth=0")
+
     page.click("[data-tab=search]")
     page.fill("#query", "a person waves")
     page.press("#query", "Enter")
     page.wait_for_selector("#search-motion .ref")
     assert page.locator("#search-text .ref").count() == 5
+    page.click("#search-motion .ref >> nth=0")  # a dataset motion: long enough to caption whatever was generated
+    page.wait_for_function("document.getElementById('motion-source').textContent === 'database motion'")
 
-    page.click("[data-tab=generate]")
-    page.click(".chip >> nth=0")
-    page.wait_for_function("window.remogptStats.motionId !== null", timeout=120_000)
     with page.expect_download() as download:
         page.click(".download[data-what=joints]")
     path = tmp_path / "joints.npy"
@@ -170,11 +173,11 @@ def test_search_caption_and_download_through_the_page(page, server, tmp_path):
     joints = np.load(path, allow_pickle=False)
     assert joints.ndim == 3 and joints.shape[1:] == (22, 3)
 
-    generated = stats(page)["motionId"]
+    shown = stats(page)["motionId"]
     page.click("[data-tab=caption]")
     page.set_input_files("#upload", str(path))
     page.wait_for_selector("#caption-result:not([hidden])", timeout=120_000)
-    page.wait_for_function(f"window.remogptStats.motionId !== '{generated}'")
+    page.wait_for_function(f"window.remogptStats.motionId !== '{shown}'")
     assert page.text_content("#motion-source") == "uploaded motion"
     assert page.locator("#caption-references .ref").count() == 2
 
