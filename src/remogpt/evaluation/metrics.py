@@ -47,6 +47,9 @@ def batched_matching(
     samples that landed in a full batch, in the shuffled order. Averaging the hits gives R-precision Top-1..k and
     averaging the distances gives MM-Dist, exactly as the reference loader (shuffle=True, drop_last=True) does.
     """
+    # A split smaller than one batch (tiny test sets) is scored as one batch of all its samples: usable, but its
+    # R-precision is not comparable with 32-sample galleries.
+    batch_size = max(1, min(batch_size, len(text_embeddings)))
     count = len(text_embeddings) // batch_size * batch_size
     order = rng.permutation(len(text_embeddings))[:count]
     hits = np.zeros((count, top_k), dtype=bool)
