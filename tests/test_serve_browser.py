@@ -117,6 +117,7 @@ def coloured_pixels(png: Path, box: dict) -> tuple[int, int]:
 
 def test_typing_a_prompt_animates_a_skeleton(page, tmp_path):
     page.fill("#prompt", PROMPT)
+    page.fill("#seed", "1")  # reproducible, and "another sample" then steps to seed 2
     page.press("#prompt", "Enter")
     page.wait_for_function("window.remogptStats.motionId && window.remogptStats.framesDrawn > 2", timeout=120_000)
     first = stats(page)
@@ -143,6 +144,7 @@ def test_typing_a_prompt_animates_a_skeleton(page, tmp_path):
 
     page.click("#another-btn")  # another sample of the same prompt
     page.wait_for_function(f"window.remogptStats.motionId !== '{first['motionId']}'", timeout=120_000)
+    assert page.input_value("#seed") == "2"
 
     reference = page.locator("#references .ref").first
     caption = reference.locator(".ref-caption").inner_text()

@@ -222,7 +222,7 @@ export class MotionViewer {
       for (let i = start; i < end; i += 3) box.expandByPoint(new THREE.Vector3(p[i], p[i + 1], p[i + 2]));
       box.getCenter(target);
       const size = box.getSize(new THREE.Vector3());
-      radius = Math.max(0.5 * Math.hypot(size.x, size.y, size.z), this.follow ? FIGURE_RADIUS : 1.0);
+      radius = Math.max(0.5 * Math.hypot(size.x, size.y, size.z), FIGURE_RADIUS);
     }
     const fov = THREE.MathUtils.degToRad(this.camera.fov);
     const distance = (radius / Math.sin(fov / 2)) * 0.9;  // the box's corners are rarely all on screen
