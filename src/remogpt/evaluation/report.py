@@ -123,7 +123,8 @@ def m2t_markdown(result: dict[str, Any], model_name: str | None = None) -> str:
         settings = next(iter(result["captions"].values()))["settings"]
         note = f"Caption metrics ×100; preprocessing `{settings['preprocess']}`, {settings['references']} references"
         if settings.get("bertscore"):
-            note += f", BERTScore model `{Path(settings['bertscore']['model']).name}` ({settings['bertscore']['num_layers']} layers, no rescaling)"
+            bert = settings["bertscore"]
+            note += f", BERTScore model `{bert.get('name') or Path(bert['model']).name}` ({bert['num_layers']} layers, no rescaling)"
         parts.append(_table(["method", *[t for _, t in CAPTION_COLUMNS]], body) + "\n\n" + note + ".")
     return "\n\n".join(parts)
 

@@ -168,7 +168,7 @@ class T2MEvaluation:
             self.progress(f"replication {index + 1}/{self.settings.replications} done")
         rows: dict[str, dict[str, dict[str, float]]] = {}
         for name in replications[0]:
-            keys = replications[0][name].keys()
+            keys = dict.fromkeys(key for r in replications for key in r[name])  # a subset can miss a replication
             rows[name] = {}
             for key in keys:
                 mean, half = metrics.confidence_interval([r[name][key] for r in replications if key in r[name]])

