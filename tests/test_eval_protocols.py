@@ -191,6 +191,23 @@ def test_caption_tagger_learns_lemmas_and_tags():
     assert "misaligned" not in tagger.lexicon
 
 
+def test_cli_bad_inputs_get_one_sentence_and_exit_2(dataset, tmp_path, run_cli):
+    code, _, stderr = run_cli("evaluate", "t2m", "--data", dataset, "--replications", "1")
+    assert code == 2 and "no --evaluator given" in stderr
+    (tmp_path / "ev").mkdir()
+    code, _, stderr = run_cli("evaluate", "t2m", "--data", dataset, "--evaluator", tmp_path / "ev")
+    assert code == 2 and "finest.tar" in stderr
+    odd = tmp_path / "odd_model"
+    odd.mkdir()
+    (odd / "config.json").write_text('{"model_type": "something-else"}')
+    from remogpt.evaluation.interface import load_model
+
+    with pytest.raises(UserInputError, match="cannot be evaluated"):
+        load_model(odd)
+    code, _, stderr = run_cli("evaluate", "m2t", "--data", dataset, "--evaluator", tmp_path / "ev", "--preprocess", "stem")
+    assert code == 2 and "--preprocess" in stderr
+
+
 @pytest.mark.slow
 def test_the_language_model_plugs_into_both_protocols(synth_dir, tiny_model_dir, tmp_path, run_cli):
     """`--model` accepts a trained ReMoGPT directory (model_type remogpt-language-model)."""
