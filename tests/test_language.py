@@ -97,6 +97,8 @@ def test_motion_only_logits_force_a_motion_span(vocabulary, model):
     allowed = torch.isfinite(out)
     assert not allowed[:, vocabulary.tokenizer.convert_tokens_to_ids("▁a")].any()
     assert not allowed[0, vocabulary.end_id] and allowed[1, vocabulary.end_id]  # <eom> only after 3 codes
+    reopened = processor(torch.tensor([[0, vocabulary.start_id, vocabulary.first_motion_id, 0]]), torch.zeros(1, len(vocabulary)))
+    assert not torch.isfinite(reopened[0, vocabulary.start_id])  # a single span
     ids = model.generate_ids(["### Input:\nanything\n### Output:"] * 2, motion=True, num_samples=2, min_motion_tokens=2)
     assert len(ids) == 4
     for row in ids:

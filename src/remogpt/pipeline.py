@@ -111,6 +111,8 @@ class ReMoGPT:
                 instruction = first_instruction("t2m", caption=text)
             prompts.append(build_prompt(instruction, refs))
         factor = self.motion_tokenizer.config.downsample_factor
+        # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
+        wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
         ids = self.lm.generate_ids(
             prompts,
             motion=True,
@@ -118,10 +120,10 @@ class ReMoGPT:
             temperature=self.sampling.temperature,
             top_k=self.sampling.top_k,
             top_p=self.sampling.top_p,
-            min_motion_tokens=1,
+            min_motion_tokens=wanted,
+            max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
-        # a requested length is honoured by cutting or by the min-token constraint of the next call; cut here
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples)):
             if frames:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]

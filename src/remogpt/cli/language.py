@@ -27,6 +27,7 @@ def train_lm_command(
     pretrained_stage: Optional[Path] = typer.Option(None, help="Reuse stage 1 from this stage directory (same budget across settings)."),
     t5: Optional[Path] = typer.Option(None, "--t5", help="A local pretrained T5 directory (e.g. flan-t5-base) instead of a preset."),
     batch_size: Optional[int] = typer.Option(None, help="Override the preset's batch size."),
+    pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
     seed: int = typer.Option(0, help="Random seed."),
 ):
     """Train the motion-language model: pretraining, then instruction tuning with retrieved context."""
@@ -40,8 +41,8 @@ def train_lm_command(
         pretrain_steps=pretrain_steps, batch_size=batch_size, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
     )
-    train_language_model(config, out)
-    typer.echo(f"model written to {out}")
+    train_language_model(config, out, pretrain_only=pretrain_only)
+    typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}" if pretrain_only else f"model written to {out}")
 
 
 def _load_model(model: Optional[Path]):

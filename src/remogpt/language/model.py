@@ -24,7 +24,8 @@ TOKENIZER_SUBDIR = "tokenizer"
 # T5Config fields per preset; `base` is T5-base (v1.1 style gated-GELU, as flan-t5-base).
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(d_model=64, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2, d_kv=32),
-    "small": dict(d_model=256, d_ff=768, num_layers=4, num_decoder_layers=4, num_heads=4, d_kv=64),
+    # sized so the four-setting retrieval ablation trains on 2 CPU cores in about an hour
+    "small": dict(d_model=128, d_ff=512, num_layers=3, num_decoder_layers=3, num_heads=4, d_kv=32),
     "base": dict(d_model=768, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12, d_kv=64),
 }
 
@@ -141,17 +142,19 @@ class MotionLanguageModel(Pretrained, nn.Module):
         temperature: float = 1.0,
         num_beams: int = 1,
         max_new_tokens: int | None = None,
-        min_motion_tokens: int = 0,
+        min_motion_tokens: int | Sequence[int] = 0,
     ) -> list[list[int]]:
         """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
 
         With `motion=True` only motion tokens, <som>, <eom> and </s> may be produced (a logits mask), so the output
-        is always a motion span; `min_motion_tokens` delays <eom> until at least that many codes were written.
+        is always a motion span; `min_motion_tokens` (one number, or one per prompt) delays <eom> until at least that
+        many codes were written, which is how a requested length is honoured.
         """
         from transformers import LogitsProcessorList
 
         inputs = self.encode_prompts(prompts)
-        processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, min_motion_tokens)] if motion else [])
+        minimum = torch.as_tensor(min_motion_tokens).expand(len(prompts)).repeat_interleave(num_samples * num_beams)
+        processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, minimum)] if motion else [])
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -169,11 +172,11 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
 
 class MotionOnlyLogits:
-    """Restrict decoding to a motion span: motion codes, <som>, <eom>, </s>; <eom> not before `min_codes` codes."""
+    """Restrict decoding to one motion span: <som> once, then motion codes, <eom>, </s>; no end before `min_codes` codes."""
 
-    def __init__(self, vocabulary: MotionVocabulary, min_codes: int = 0):
+    def __init__(self, vocabulary: MotionVocabulary, min_codes: int | torch.Tensor = 0):
         self.vocabulary = vocabulary
-        self.min_codes = min_codes
+        self.min_codes = torch.as_tensor(min_codes)  # a number, or one per generated row
         first = vocabulary.first_motion_id
         self.allowed = torch.tensor(
             list(range(first, first + vocabulary.codebook_size)) + [vocabulary.start_id, vocabulary.end_id, vocabulary.eos_id]
@@ -182,9 +185,13 @@ class MotionOnlyLogits:
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         mask = torch.full_like(scores, float("-inf"))
         mask[:, self.allowed.to(scores.device)] = 0.0
-        if self.min_codes > 0:
-            written = ((input_ids >= self.vocabulary.first_motion_id) & (input_ids < self.vocabulary.first_motion_id + self.vocabulary.codebook_size)).sum(-1)
-            early = written < self.min_codes
+        # <som> opens the span once; after it only codes and the end markers make sense
+        opened = (input_ids == self.vocabulary.start_id).any(-1)
+        mask[opened, self.vocabulary.start_id] = float("-inf")
+        if bool((self.min_codes > 0).any()):
+            first = self.vocabulary.first_motion_id
+            written = ((input_ids >= first) & (input_ids < first + self.vocabulary.codebook_size)).sum(-1)
+            early = written < self.min_codes.to(written.device)
             mask[early, self.vocabulary.end_id] = float("-inf")
             mask[early, self.vocabulary.eos_id] = float("-inf")
         return scores + mask

@@ -25,7 +25,7 @@ from ..errors import UserInputError
 
 PRESETS = {
     "tiny": dict(model="tiny", batch_size=8, learning_rate=1e-3, warmup_steps=5, pretrain_steps=10, max_steps=20, val_every=10, text_vocab_size=500),
-    "small": dict(model="small", batch_size=32, learning_rate=1e-3, warmup_steps=200, pretrain_steps=2000, max_steps=3000, val_every=250, text_vocab_size=2000),
+    "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=1000, max_steps=1000, val_every=250, text_vocab_size=1500),
     "base": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000),
 }
 
@@ -154,8 +154,10 @@ def _fit_stage(model, items, val_items, config: LanguageTrainingConfig, out_dir:
     return model
 
 
-def train_language_model(config: LanguageTrainingConfig, out_dir: str | Path, *, limit_samples: int | None = None):
-    """Both stages; returns the trained MotionLanguageModel. Resumes each stage from its last checkpoint."""
+def train_language_model(
+    config: LanguageTrainingConfig, out_dir: str | Path, *, limit_samples: int | None = None, pretrain_only: bool = False
+):
+    """Both stages (or stage 1 only); returns the trained MotionLanguageModel. Each stage resumes from its checkpoint."""
     import torch
 
     from ..data.folder import HumanML3DFolder
@@ -205,6 +207,8 @@ def train_language_model(config: LanguageTrainingConfig, out_dir: str | Path, *,
         model.train()
         _fit_stage(model, plain_items, plain_val, config, pretrain_dir, config.pretrain_steps, folder.fps, factor)
         model.save_pretrained(stage1_model_dir)
+    if pretrain_only:
+        return model
 
     context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, config.k)
     with torch.no_grad():

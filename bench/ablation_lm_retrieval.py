@@ -1,0 +1,138 @@
+"""The paper's retrieval ablation on one dataset with one budget: none | t2t | t2m | both, side by side.
+
+Stage 1 (motion-language pretraining, no context) is trained once and shared, so the four settings differ only in
+the context used during instruction tuning (same steps, batch, seed). Each model is then evaluated with the same
+evaluator: text-to-motion (R-precision, FID, MM-Dist, ... with the real-motion row, rare-motion variants) and
+motion-to-text (BLEU, ROUGE-L, CIDEr-D, caption R-precision) on the test split and on the rare-composition split.
+
+    .venv/bin/python bench/ablation_lm_retrieval.py --data DATA --tokenizer TOK --retriever RET --evaluator EVAL \
+        --out runs/ablation [--preset small] [--steps N] [--pretrain-steps N] [--replications 3] [--parallel 2]
+
+Runs two trainings at a time, one torch thread each (faster than two threads each on a 2-core machine).
+Writes OUT/ablation.md and OUT/ablation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+SETTINGS = ("none", "t2t", "t2m", "both")
+REMOGPT = [sys.executable, "-m", "remogpt.cli.__main__"]
+
+
+def run(args: list[str], log: Path) -> float:
+    start = time.perf_counter()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    with open(log, "w") as handle:
+        subprocess.run(REMOGPT + [str(a) for a in args], check=True, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in ("data", "tokenizer", "retriever", "evaluator", "out"):
+        parser.add_argument(f"--{name}", required=True, type=Path)
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--pretrain-steps", type=int, default=None)
+    parser.add_argument("--replications", type=int, default=3)
+    parser.add_argument("--mm-generations", type=int, default=10)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--settings", default=",".join(SETTINGS))
+    args = parser.parse_args()
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    timings: dict[str, float] = {}
+    common = ["--preset", args.preset] + (["--max-steps", args.steps] if args.steps else []) + (
+        ["--pretrain-steps", args.pretrain_steps] if args.pretrain_steps else [])
+
+    index = out / "database"
+    if not (index / "config.json").is_file():
+        timings["index"] = run(["index", "build", "--retriever", args.retriever, "--data", args.data, "--out", index,
+                                "--tokenizer", args.tokenizer], logs / "index.log")
+    shared = out / "pretrain"
+    if not (shared / "stages" / "pretrain" / "model" / "model.safetensors").is_file():
+        timings["pretrain"] = run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
+                                   "--out", shared, "--pretrain-only", *common], logs / "pretrain.log")
+    settings = args.settings.split(",")
+
+    def train(setting: str) -> tuple[str, float]:
+        if (out / setting / "remogpt.json").is_file():
+            return setting, 0.0
+        return setting, run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
+                             "--out", out / setting, "--retrieval", setting, "--pretrained-stage",
+                             shared / "stages" / "pretrain", *common], logs / f"train_{setting}.log")
+
+    with ThreadPoolExecutor(args.parallel) as pool:
+        for setting, seconds in pool.map(train, settings):
+            timings[f"train_{setting}"] = seconds
+
+    def evaluate(job: tuple[str, str, str]) -> tuple[str, float]:
+        setting, task, split = job
+        target = out / "eval" / f"{task}_{split}_{setting}.json"
+        if target.is_file():
+            return f"{task}_{split}_{setting}", 0.0
+        extra = ["--replications", args.replications, "--name", setting]
+        extra += ["--mm-generations", args.mm_generations] if task == "t2m" else ["--no-bertscore", "--preprocess", "lower"]
+        return f"{task}_{split}_{setting}", run(["evaluate", task, "--data", args.data, "--model", out / setting,
+                                                 "--evaluator", args.evaluator, "--split", split, "--out", target, *extra],
+                                                logs / f"eval_{task}_{split}_{setting}.log")
+
+    (out / "eval").mkdir(exist_ok=True)
+    jobs = [(s, task, split) for s in settings for task in ("t2m", "m2t") for split in ("test", "rare_test")]
+    with ThreadPoolExecutor(args.parallel) as pool:
+        for key, seconds in pool.map(evaluate, jobs):
+            timings[f"eval_{key}"] = seconds
+    summary = summarise(out, settings)
+    summary["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    summary["settings"] = vars(args) | {k: str(v) for k, v in vars(args).items() if isinstance(v, Path)}
+    (out / "ablation.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "ablation.md").write_text(summary["markdown"])
+    print(summary["markdown"])
+
+
+def _cell(stats: dict | None, key: str, scale: float = 1.0) -> str:
+    if not stats or key not in stats:
+        return "–"
+    value = stats[key]
+    if isinstance(value, dict):
+        return f"{scale * value['mean']:.3f}±{scale * value['ci']:.3f}"
+    return f"{scale * value:.1f}"
+
+
+def summarise(out: Path, settings: list[str]) -> dict:
+    lines = []
+    for split in ("test", "rare_test"):
+        lines += [f"### Text to motion, split `{split}`", "",
+                  "| retrieval | R-Top1↑ | R-Top3↑ | FID↓ | MM-Dist↓ | Diversity | MModality↑ |", "|---|---|---|---|---|---|---|"]
+        real = None
+        for setting in settings:
+            result = json.loads((out / "eval" / f"t2m_{split}_{setting}.json").read_text())
+            real = result["rows"].get("real motion") or real
+            row = result["rows"].get("model")
+            lines.append(f"| {setting} | " + " | ".join(_cell(row, k) for k in ("r_top1", "r_top3", "fid", "mm_dist", "diversity", "multimodality")) + " |")
+        if real:
+            lines.append("| real motion | " + " | ".join(_cell(real, k) for k in ("r_top1", "r_top3", "fid", "mm_dist", "diversity", "multimodality")) + " |")
+        lines += ["", f"### Motion to text, split `{split}` (caption metrics x100, lower-cased, 3 references)", "",
+                  "| retrieval | BLEU@1 | BLEU@4 | ROUGE-L | CIDEr-D | caption R-Top1 | MM-Dist↓ |", "|---|---|---|---|---|---|---|"]
+        for setting in settings:
+            result = json.loads((out / "eval" / f"m2t_{split}_{setting}.json").read_text())
+            captions = next(iter(result.get("captions", {}).values()), {})
+            row = result["rows"].get("model")
+            lines.append(f"| {setting} | " + " | ".join(_cell(captions, k, 100) for k in ("bleu1", "bleu4", "rouge_l", "cider"))
+                         + f" | {_cell(row, 'r_top1')} | {_cell(row, 'mm_dist')} |")
+        lines.append("")
+    return {"markdown": "\n".join(lines)}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m remogpt.cli` runs the `remogpt` command."""
+
+from . import main
+
+main()
