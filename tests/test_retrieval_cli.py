@@ -49,7 +49,7 @@ def trained(toy, tmp_path_factory):
 
     run = tmp_path_factory.mktemp("run") / "pltmr"
     args = ["train", "retriever", "--data", toy, "--out", run, "--preset", "tiny", "--max-steps", "30",
-            "--val-every", "15", "--no-progress"]
+            "--val-every", "15", "--no-progress", "--duplicate-threshold", "0.95"]
     with pytest.raises(SystemExit) as done:
         main([str(a) for a in args])
     assert done.value.code == 0
@@ -64,26 +64,42 @@ def test_training_writes_a_run_directory(trained):
     assert losses[-1] < losses[0]
     assert any("val/t2m_R@1" in r for r in rows)
     model = PLTMR.from_pretrained(trained / "model")
-    assert model.config.parts == 6 and model.config.token_dim == 384
+    assert model.config.parts == 6 and model.config.token_dim == 384 and model.config.duplicate_threshold == 0.95
+
+
+def test_runs_can_share_one_text_cache(toy, tmp_path, run_cli):
+    cache = tmp_path / "shared" / "captions.npz"
+    for parts in ("6", "1"):
+        code, _, err = run_cli("train", "retriever", "--data", toy, "--out", tmp_path / parts, "--parts", parts,
+                               "--preset", "tiny", "--max-steps", "2", "--val-every", "2", "--no-progress",
+                               "--text-cache", cache)
+        assert code == 0, err
+        assert not (tmp_path / parts / "text_features.npz").exists()
+    assert cache.is_file()
+    assert PLTMR.from_pretrained(tmp_path / "1" / "model").config.parts == 1
 
 
 def test_resume_continues_and_a_finished_run_is_a_no_op(trained, toy, run_cli):
     common = ["train", "retriever", "--data", toy, "--out", trained, "--preset", "tiny", "--val-every", "15",
-              "--no-progress"]
+              "--no-progress", "--duplicate-threshold", "0.95"]
     code, _, err = run_cli(*common, "--max-steps", "34")
     assert code == 0, err
     assert checkpoint_step(trained / "checkpoints" / "last.ckpt") == 34
-    before = (trained / "model" / "model.safetensors").read_bytes()
+    from safetensors.torch import load_file
+
+    before = load_file(trained / "model" / "model.safetensors")
     code, _, err = run_cli(*common, "--max-steps", "34")
     assert code == 0, err
-    assert (trained / "model" / "model.safetensors").read_bytes() == before
+    after = load_file(trained / "model" / "model.safetensors")  # re-exported from the checkpoint: same weights
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     code, _, err = run_cli(*common, "--max-steps", "34", "--parts", "1")
     assert code == 2 and "different settings" in err
 
 
 def test_index_build_and_retrieve_by_text_and_motion(trained, toy, tmp_path, run_cli):
     index = tmp_path / "index"
-    code, out, err = run_cli("index", "build", "--retriever", trained, "--data", toy, "--out", index)
+    code, out, err = run_cli("index", "build", "--retriever", trained, "--data", toy, "--out", index,
+                             "--text-cache", trained / "text_features.npz")  # the run's cache: no encoder pass
     assert code == 0, err
     assert "24 motions, 48 captions" in out
 

