@@ -90,3 +90,19 @@ def test_cli_bad_input(tmp_path, run_cli, tiny_model_dir, args, needle):
 def test_cli_reports_a_missing_model_directory(tmp_path, run_cli):
     code, _, err = run_cli("generate", "a person waves", "--model", tmp_path / "nothing", "-o", tmp_path / "o.npy")
     assert code == 2 and "does not exist" in err
+
+
+def test_model_directory_serves_retrieval_without_its_training_paths(tmp_path, run_cli, tiny_model_dir):
+    """A copied model directory (e.g. the shipped one) finds its own retriever, not the path it was trained from."""
+    import shutil
+
+    moved = tmp_path / "moved"
+    shutil.copytree(tiny_model_dir, moved)
+    config_path = moved / "database" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["retriever"] = str(tmp_path / "gone")
+    config_path.write_text(json.dumps(config))
+    code, out, err = run_cli("retrieve", "a person waves", "--index", moved, "--k", "2")
+    assert code == 0, err
+    assert "text->motion" in out and "text->text" in out
+    assert ReMoGPT.from_pretrained(moved).generate_motions(["a person waves"], seed=0)[0].context

@@ -93,6 +93,9 @@ class DatabaseConfig:
     retriever_parts: int = 6
 
 
+MODEL_BUNDLE = "remogpt.json"  # marks a ReMoGPT model directory (see remogpt.pipeline)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One retrieved (motion, caption) pair."""
@@ -258,6 +261,8 @@ class RetrievalDatabase:
         from ..io import load_npy
 
         directory = Path(directory)
+        if (directory / MODEL_BUNDLE).is_file() and (directory / "database" / CONFIG_NAME).is_file():
+            directory = directory / "database"  # a ReMoGPT model directory: use the database it was trained with
         if not (directory / CONFIG_NAME).is_file():
             raise UserInputError(f"index folder '{directory}' has no {CONFIG_NAME}; build it with `remogpt index build`.")
         config = read_config(directory / CONFIG_NAME, DatabaseConfig, ignore=("kind",))
@@ -290,12 +295,20 @@ class RetrievalDatabase:
             path = directory / f"{target}.faiss"
             if path.is_file():
                 database._indexes[target] = faiss.read_index(str(path))
+        database.location = directory
         return database
 
     def load_retriever(self, directory: str | os.PathLike | None = None, map_location: str = "cpu"):
-        """The PL-TMR model that embeds queries for this database (its recorded path unless another is given)."""
+        """The PL-TMR model that embeds queries for this database.
+
+        Inside a ReMoGPT model directory that is the copy beside the database (the recorded training path may not
+        exist on this machine, e.g. for the shipped model); otherwise the recorded path, unless another is given.
+        """
         from .model import PLTMR
 
+        location = getattr(self, "location", None)
+        if directory is None and location is not None and (location.parent / MODEL_BUNDLE).is_file():
+            directory = location.parent / "retriever"
         model = PLTMR.from_pretrained(directory or self.config.retriever, map_location=map_location)
         if model.config.latent_dim != self.config.latent_dim:
             raise UserInputError(
