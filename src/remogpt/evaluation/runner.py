@@ -21,6 +21,19 @@ def _model(model_dir: str | os.PathLike | None, device: str) -> tuple[Any, dict 
     return load_model(model_dir, device=device), read_json(Path(model_dir) / CONFIG_NAME)
 
 
+def _with_provenance(
+    result: dict, *, model_dir, name, evaluator, data, split, test, model_config, device, seed, replications, start
+) -> dict:
+    """Attach the model, provenance and wall time to a protocol result."""
+    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
+    result["provenance"] = provenance(
+        evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
+        seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,
+    )  # fmt: skip
+    result["timings_s"]["wall"] = round(time.perf_counter() - start, 3)
+    return result
+
+
 def run_t2m(
     *,
     data: str | os.PathLike,
@@ -48,13 +61,10 @@ def run_t2m(
         evaluator, test, settings, caption_rarity=rarity,
         sample_subsets={RARE_COMPOSITIONS_SPLIT: test.subset_mask(data, RARE_COMPOSITIONS_SPLIT)}, progress=progress,
     )  # fmt: skip
-    result = evaluation.run(model)
-    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
-    result["provenance"] = provenance(
-        evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
-        seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,
+    result = _with_provenance(
+        evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
+        model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
-    result["timings_s"]["wall"] = round(time.perf_counter() - start, 3)
     return result, t2m_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -88,11 +98,8 @@ def run_m2t(
         evaluator, test, tagger, settings, bertscore=default_bertscore_settings() if bertscore else None,
         progress=progress, device=device,
     )  # fmt: skip
-    result = evaluation.run(model)
-    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
-    result["provenance"] = provenance(
-        evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
-        seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,
+    result = _with_provenance(
+        evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
+        model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
-    result["timings_s"]["wall"] = round(time.perf_counter() - start, 3)
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
