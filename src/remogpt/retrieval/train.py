@@ -55,7 +55,7 @@ PRESETS: dict[str, tuple[dict, dict]] = {
     "small": (
         dict(part_width=64, motion_layers=2, motion_heads=4, text_width=128, text_layers=1, text_heads=4,
              latent_dim=256, downsample=4, dropout=0.0),
-        dict(batch_size=64, lr=3e-4, warmup_steps=100, max_steps=2000, val_every=250),
+        dict(batch_size=64, lr=3e-4, warmup_steps=100, max_steps=1000, val_every=100),  # ~9 CPU-minutes (6 parts)
     ),
     "paper": (
         dict(part_width=512, motion_layers=4, motion_heads=8, text_width=512, text_layers=4, text_heads=8,
