@@ -60,7 +60,6 @@ class ReMoGPT:
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> "ReMoGPT":
-        from .io import load_npy  # noqa: F401  (keeps import order cheap)
         from .language.model import MotionLanguageModel
         from .pretrained import read_json
         from .retrieval.database import RetrievalDatabase

@@ -82,7 +82,11 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         mark(name, time.perf_counter() - start, **details)
         say(f"[{name}] done in {time.perf_counter() - start:.0f} s")
 
+    has_stats = lambda: (data / "Mean.npy").is_file() and (data / "Std.npy").is_file()  # noqa: E731
+
     def statistics():
+        if has_stats():  # a user's dataset ships its own Mean/Std: keep them
+            return {"found": True}
         from .data.folder import write_stats
         from .motion.stats import mean_std
 
@@ -90,8 +94,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         write_stats(data, mean, std)
         return {"written_to": str(data)}
 
-    stage("statistics", lambda: (data / "Mean.npy").is_file() and (data / "Std.npy").is_file(),
-          statistics if not ((data / "Mean.npy").is_file() and (data / "Std.npy").is_file()) else (lambda: {"found": True}))
+    stage("statistics", has_stats, statistics)
 
     runs = out / "runs"
     tokenizer_model = runs / "tokenizer" / "model"
