@@ -6,7 +6,12 @@ evaluator: text-to-motion (R-precision, FID, MM-Dist, ... with the real-motion r
 motion-to-text (BLEU, ROUGE-L, CIDEr-D, caption R-precision) on the test split and on the rare-composition split.
 
     .venv/bin/python bench/ablation_lm_retrieval.py --data DATA --tokenizer TOK --retriever RET --evaluator EVAL \
-        --out runs/ablation [--preset small] [--steps N] [--pretrain-steps N] [--replications 3] [--parallel 2]
+        --out runs/ablation [--preset small] [--steps N] [--pretrain-steps N] [--replications 3] [--parallel 2] \
+        [--both MODEL_DIR]
+
+`--both MODEL_DIR` takes an already trained `both` model (e.g. the output of `remogpt train all`, which is the
+`both` setting) instead of training one, and shares its stage 1 with the other settings: the comparison then uses
+that model's own tokenizer, database and budget.
 
 Runs two trainings at a time, one torch thread each (faster than two threads each on a 2-core machine).
 Writes OUT/ablation.md and OUT/ablation.json.
@@ -46,6 +51,7 @@ def main() -> None:
     parser.add_argument("--mm-generations", type=int, default=10)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--settings", default=",".join(SETTINGS))
+    parser.add_argument("--both", type=Path, default=None, help="an already trained `both` model directory")
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -56,10 +62,14 @@ def main() -> None:
         ["--pretrain-steps", args.pretrain_steps] if args.pretrain_steps else [])
 
     index = out / "database"
+    if args.both:  # the trained model's database and stage 1 are the shared ones
+        for name, target in (("both", args.both), ("database", args.both / "runs" / "database")):
+            if not (out / name).exists():
+                (out / name).symlink_to(target.resolve())
     if not (index / "config.json").is_file():
         timings["index"] = run(["index", "build", "--retriever", args.retriever, "--data", args.data, "--out", index,
                                 "--tokenizer", args.tokenizer], logs / "index.log")
-    shared = out / "pretrain"
+    shared = args.both if args.both else out / "pretrain"
     if not (shared / "stages" / "pretrain" / "model" / "model.safetensors").is_file():
         timings["pretrain"] = run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
                                    "--out", shared, "--pretrain-only", *common], logs / "pretrain.log")
@@ -68,6 +78,8 @@ def main() -> None:
     def train(setting: str) -> tuple[str, float]:
         if (out / setting / "remogpt.json").is_file():
             return setting, 0.0
+        if setting == "both" and args.both:
+            raise SystemExit(f"--both {args.both} has not finished training (no remogpt.json)")
         return setting, run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
                              "--out", out / setting, "--retrieval", setting, "--pretrained-stage",
                              shared / "stages" / "pretrain", *common], logs / f"train_{setting}.log")

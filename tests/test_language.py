@@ -135,6 +135,17 @@ def test_loss_decreases_when_fitting_one_batch(vocabulary):
     assert loss.item() < first * 0.5
 
 
+@pytest.mark.parametrize("preset", ["tiny", "small"])
+def test_untrained_loss_starts_near_uniform(vocabulary, preset):
+    # an untied T5 head at its default std 1.0 starts near 40 nats; ours should start at about log(vocabulary size)
+    import math
+
+    torch.manual_seed(0)
+    lm = MotionLanguageModel.from_preset(preset, vocabulary).eval()
+    loss = lm.loss(["### Input:\nShow me someone jumps\n### Output:"], [vocabulary.motion_string([1, 2, 3])]).item()
+    assert abs(loss - math.log(len(vocabulary))) < 2.5
+
+
 def test_retrieval_settings_pick_the_papers_similarity_types():
     assert kinds_for("none", "text", 1) == {}
     assert kinds_for("t2t", "text", 1) == {"text->text": 1}

@@ -73,8 +73,12 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     done, mark = _stage_log(out)
 
     def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None]) -> None:
-        if name in done and complete():
-            say(f"[{name}] complete, skipped ({done[name]['seconds']} s when it ran)")
+        if complete():
+            # a stage output trained separately (e.g. `remogpt train tokenizer --out OUT/runs/tokenizer`) counts too
+            ran = f"{done[name]['seconds']} s when it ran" if name in done else "found in place"
+            if name not in done:
+                mark(name, 0.0, found=True)
+            say(f"[{name}] complete, skipped ({ran})")
             return
         say(f"[{name}] running")
         start = time.perf_counter()
