@@ -59,31 +59,15 @@ def synth_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(synth_dir, tmp_path_factory) -> Path:
-    """A complete ReMoGPT model directory trained end to end with the tiny presets (about a minute on 2 cores).
+    """A complete ReMoGPT model directory made by `train all` with the tiny presets (about a minute on 2 cores).
 
-    Its outputs are not meaningful; it exists so tests can exercise loading, generation, captioning and serving.
+    Its outputs are not meaningful; it exists so tests can exercise the pipeline, loading, generation, captioning,
+    evaluation and serving.
     """
-    from remogpt.data.folder import HumanML3DFolder
-    from remogpt.language.train import make_config, train_language_model
-    from remogpt.retrieval.database import RetrievalDatabase
-    from remogpt.retrieval.model import PLTMR
-    from remogpt.retrieval.train import retriever_config, train_retriever
-    from remogpt.tokenizer.model import MotionTokenizer
-    from remogpt.tokenizer.train import train_tokenizer
+    from remogpt.train_all import TrainAllSettings, train_all
 
-    work = tmp_path_factory.mktemp("tiny_model")
-    tokenizer_dir = train_tokenizer(synth_dir, work / "tokenizer", "tiny", max_steps=20, progress_bar=False)
-    retriever_dir = train_retriever(retriever_config("tiny", data=synth_dir, max_steps=10), work / "retriever", progress=False)
-    database = RetrievalDatabase.build(
-        PLTMR.from_pretrained(retriever_dir),
-        HumanML3DFolder(synth_dir).samples("train"),
-        retriever_dir=retriever_dir,
-        data=synth_dir,
-        split="train",
-        encode_tokens=MotionTokenizer.from_pretrained(tokenizer_dir).encode,
-    )
-    database.save(work / "database")
-    model_dir = work / "model"
-    config = make_config(synth_dir, tokenizer_dir, work / "database", preset="tiny", pretrain_steps=5, max_steps=10)
-    train_language_model(config, model_dir)
-    return model_dir
+    settings = TrainAllSettings(
+        data=str(synth_dir), out=str(tmp_path_factory.mktemp("tiny_model") / "model"), preset="tiny",
+        tokenizer_steps=20, retriever_steps=10, evaluator_steps=10, lm_pretrain_steps=5, lm_steps=10, replications=2,
+    )  # fmt: skip
+    return train_all(settings, say=lambda _: None)

@@ -1,0 +1,43 @@
+"""`remogpt train all`: every stage in order into one model directory, skipping what is already complete."""
+
+from __future__ import annotations
+
+import json
+
+from remogpt.train_all import TrainAllSettings, train_all
+
+STAGES = ["statistics", "tokenizer", "retriever", "database", "evaluator", "language_model", "report"]
+
+
+def test_train_all_writes_a_complete_model_directory(tiny_model_dir):
+    stages = json.loads((tiny_model_dir / "stages.json").read_text())
+    assert list(stages) == STAGES
+    for name in ("remogpt.json", "model.safetensors", "evaluator/model.safetensors", "motion_tokenizer", "retriever", "database"):
+        assert (tiny_model_dir / name).exists(), name
+    report = json.loads((tiny_model_dir / "report.json").read_text())
+    assert {"t2m", "m2t"} <= set(report)
+    assert "Text to motion" in (tiny_model_dir / "report.md").read_text()
+
+
+def test_train_all_skips_complete_stages(tiny_model_dir, synth_dir):
+    said: list[str] = []
+    train_all(TrainAllSettings(data=str(synth_dir), out=str(tiny_model_dir), preset="tiny"), say=said.append)
+    assert said == [line for line in said if "complete, skipped" in line] and len(said) == len(STAGES)
+
+
+def test_train_all_takes_a_stage_trained_elsewhere(tiny_model_dir, synth_dir, tmp_path):
+    import shutil
+
+    out = tmp_path / "model"
+    shutil.copytree(tiny_model_dir / "runs" / "tokenizer", out / "runs" / "tokenizer")
+    said: list[str] = []
+    settings = TrainAllSettings(data=str(synth_dir), out=str(out), preset="tiny", retriever_steps=1, evaluator_steps=1,
+                                lm_pretrain_steps=1, lm_steps=1, evaluate=False)  # fmt: skip
+    train_all(settings, say=said.append)
+    assert "[tokenizer] complete, skipped (found in place)" in said
+    assert json.loads((out / "stages.json").read_text())["tokenizer"] == {"seconds": 0.0, "found": True}
+
+
+def test_train_all_cli_rejects_an_unknown_preset(tmp_path, run_cli, synth_dir):
+    code, _, err = run_cli("train", "all", "--data", synth_dir, "--out", tmp_path / "m", "--preset", "huge")
+    assert code == 2 and "unknown preset 'huge'" in err
