@@ -17,7 +17,7 @@ On disk (config.json last, so a folder with a config.json is complete):
     entries.json                 motions [{name, motion_id, caption}], pairs [[motion row, caption]]
     motion_embeddings.npy        (M, d) float32
     text_embeddings.npy          (P, d) float32
-    motion.faiss, text.faiss     the indexes
+    motion.faiss, text.faiss     the indexes (ivf / hnsw only; a flat index is rebuilt from the embeddings)
     tokens.npy, token_offsets.npy   motion tokens of each motion, concatenated (optional)
 """
 
@@ -244,6 +244,10 @@ class RetrievalDatabase:
         save_npy(directory / "motion_embeddings.npy", self.motion_embeddings.astype(np.float32))
         save_npy(directory / "text_embeddings.npy", self.text_embeddings.astype(np.float32))
         for target in ("motion", "text"):
+            if self.config.index == "flat":
+                # a flat index is the embeddings themselves: rebuilt in milliseconds at load, so not stored twice
+                (directory / f"{target}.faiss").unlink(missing_ok=True)
+                continue
             with atomic_path(directory / f"{target}.faiss") as tmp:
                 faiss.write_index(self.index_for(target), str(tmp))
         if self.tokens is not None:
