@@ -106,6 +106,18 @@ def test_motion_only_logits_force_a_motion_span(vocabulary, model):
         assert len(vocabulary.motion_codes(row)) >= 2
 
 
+def test_captions_hold_words_only_and_are_never_empty(vocabulary):
+    torch.manual_seed(1)
+    lm = MotionLanguageModel.from_preset("tiny", vocabulary).eval()
+    with torch.no_grad():  # make the untrained model prefer motion codes and the end token
+        lm.t5.shared.weight[vocabulary.first_motion_id :] *= 50
+        lm.t5.shared.weight[vocabulary.eos_id] *= 50
+    ids = lm.generate_ids(["### Input:\nDescribe <som><motion_id_1><eom>\n### Output:"] * 3, motion=False, do_sample=False, num_beams=2)
+    for row in ids:
+        assert not any(vocabulary.is_motion_id(i) or i in (vocabulary.start_id, vocabulary.end_id) for i in row)
+        assert vocabulary.text(row).strip()
+
+
 def test_batched_generation_with_padding_matches_single_prompts(model):
     prompts = ["### Input:\nDescribe <som><motion_id_1><eom>\n### Output:", "### Input:\nsomeone jumps twice and then waves with the left hand slowly\n### Output:"]
     batched = model.generate_ids(prompts, motion=False, do_sample=False)

@@ -106,3 +106,19 @@ def test_model_directory_serves_retrieval_without_its_training_paths(tmp_path, r
     assert code == 0, err
     assert "text->motion" in out and "text->text" in out
     assert ReMoGPT.from_pretrained(moved).generate_motions(["a person waves"], seed=0)[0].context
+
+
+def test_export_model_keeps_what_inference_needs(tmp_path, run_cli, tiny_model_dir):
+    code, out, err = run_cli("export", "model", tiny_model_dir, "-o", tmp_path / "shared")
+    assert code == 0, err
+    exported = tmp_path / "shared"
+    assert not (exported / "runs").exists() and not (exported / "stages").exists()
+    assert not list(exported.rglob("*.ckpt")) and not (exported / "motion_tokens.json").exists()
+    assert (exported / "evaluator" / "model.safetensors").is_file() and (exported / "report.md").is_file()
+    original = ReMoGPT.from_pretrained(tiny_model_dir).generate_motions(["a person waves"], seed=3)[0]
+    copy = ReMoGPT.from_pretrained(exported).generate_motions(["a person waves"], seed=3)[0]
+    assert copy.tokens == original.tokens and copy.context == original.context
+    code, _, err = run_cli("export", "model", tmp_path / "shared", "-o", tmp_path / "shared" / "inside")
+    assert code == 2 and "outside the model directory" in err
+    code, _, err = run_cli("export", "model", tmp_path, "-o", tmp_path / "x")
+    assert code == 2 and "not a ReMoGPT model directory" in err

@@ -162,3 +162,38 @@ class ReMoGPT:
         if not text:
             raise UserInputError("the text prompt is empty; describe the motion, e.g. 'a person walks forward'.")
         return text
+
+
+# What inference needs from a model directory; training leftovers (runs/, stages/, checkpoints, the token cache)
+# stay behind when a model is copied for sharing or shipping.
+INFERENCE_FILES = (BUNDLE_NAME, "config.json", "model.safetensors", "tokenizer", "motion_tokenizer", "retriever",
+                   "database", "evaluator", "report.json", "report.md", "stages.json")  # fmt: skip
+
+
+def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Copy the inference part of a ReMoGPT model directory to `target` (replaced atomically as a whole)."""
+    import shutil
+    import tempfile
+
+    source, target = Path(source), Path(target)
+    if not (source / BUNDLE_NAME).is_file():
+        raise UserInputError(f"'{source}' is not a ReMoGPT model directory (no {BUNDLE_NAME}).")
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise UserInputError(f"the export target '{target}' must lie outside the model directory '{source}'.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for name in INFERENCE_FILES:
+            path = source / name
+            if path.is_dir():
+                shutil.copytree(path, staging / name, ignore=shutil.ignore_patterns("checkpoints", "*.ckpt", "metrics.jsonl"))
+            elif path.is_file():
+                shutil.copy2(path, staging / name)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+

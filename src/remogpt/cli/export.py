@@ -1,4 +1,5 @@
-"""`remogpt export bvh MOTION.npy -o out.bvh`: a motion as a BVH file for Blender and other animation tools."""
+"""`remogpt export bvh MOTION.npy -o out.bvh`: a motion as a BVH file for Blender and other animation tools.
+`remogpt export model DIR -o OUT`: the inference part of a model directory, to share or ship."""
 
 from pathlib import Path
 
@@ -24,3 +25,16 @@ def bvh(
         f"wrote {output}: {report.frames} frames at {report.fps:g} fps in {report.units}; joint position error "
         f"mean {report.mean_error_m * 1000:.3f} mm, max {report.max_error_m * 1000:.3f} mm"
     )
+
+
+@export_app.command("model")
+def model(
+    source: Path = typer.Argument(..., help="A ReMoGPT model directory (e.g. the output of `remogpt train all`)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The directory to write (replaced if it exists)."),
+):
+    """Copy what inference needs (language model, motion tokenizer, retriever, database, evaluator, report)."""
+    from ..pipeline import export_model
+
+    target = export_model(source, output)
+    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    typer.echo(f"wrote {target}: {size / 2**20:.1f} MiB")

@@ -156,7 +156,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
         inputs = self.encode_prompts(prompts)
         minimum = torch.as_tensor(min_motion_tokens).expand(len(prompts)).repeat_interleave(num_samples * num_beams)
-        processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, minimum)] if motion else [])
+        processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, minimum) if motion else TextOnlyLogits(self.vocabulary)])
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -171,6 +171,24 @@ class MotionLanguageModel(Pretrained, nn.Module):
             use_cache=True,
         )
         return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
+
+
+class TextOnlyLogits:
+    """Captions are words: no motion codes or motion markers, and no end before the first word."""
+
+    def __init__(self, vocabulary: MotionVocabulary):
+        first = vocabulary.first_motion_id
+        self.banned = torch.tensor(
+            list(range(first, first + vocabulary.codebook_size)) + [vocabulary.start_id, vocabulary.end_id, vocabulary.mask_id]
+        )
+        self.eos_id = vocabulary.eos_id
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        scores = scores.clone()
+        scores[:, self.banned.to(scores.device)] = float("-inf")
+        if input_ids.shape[-1] <= 1:  # only the decoder start token so far
+            scores[:, self.eos_id] = float("-inf")
+        return scores
 
 
 class MotionOnlyLogits:
