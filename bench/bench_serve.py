@@ -1,6 +1,6 @@
 """Load test of `remogpt serve`: N concurrent POST /api/generate on loopback; latency percentiles and server memory.
 
-    .venv/bin/python bench/bench_serve.py --model DIR                      # starts `remogpt serve` itself
+    .venv/bin/python bench/bench_serve.py [--model DIR]                    # starts `remogpt serve` itself (default: shipped model)
     .venv/bin/python bench/bench_serve.py --model DIR --max-batch 1        # the same without batching
     .venv/bin/python bench/bench_serve.py --url http://127.0.0.1:8000      # a server already running (no RSS)
 
@@ -107,8 +107,12 @@ def main() -> None:
     parser.add_argument("--max-pending", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=600.0, help="client timeout per request, seconds")
     args = parser.parse_args()
-    if bool(args.model) == bool(args.url):
-        parser.error("give exactly one of --model and --url")
+    if args.model and args.url:
+        parser.error("give one of --model and --url, not both")
+    if not args.model and not args.url:  # the shipped model
+        from remogpt.shipped import shipped_model_dir
+
+        args.model = str(shipped_model_dir())
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("--url must be a loopback address")
 

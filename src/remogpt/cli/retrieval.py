@@ -128,7 +128,7 @@ def index_build_command(
 @app.command("retrieve")
 def retrieve_command(
     text: Optional[str] = typer.Argument(None, help="A caption to search with (or use --motion)."),
-    index: Path = typer.Option(..., "--index", help="Index folder from `remogpt index build`."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index folder from `remogpt index build`, or a model directory (default: the shipped model)."),
     motion: Optional[Path] = typer.Option(None, "--motion", help="Query motion .npy: features (T, 263) or joints (T, 22, 3)."),
     k: int = typer.Option(5, "--k", help="Hits per similarity type."),
     retriever: Optional[Path] = typer.Option(None, "--retriever", help="Override the retriever recorded in the index."),
@@ -144,6 +144,12 @@ def retrieve_command(
         raise UserInputError("give either a query TEXT or --motion MOTION.npy, not both and not neither.")
     if k < 1:
         raise UserInputError(f"--k is {k}, expected at least 1.")
+    if index is None:
+        from ..shipped import shipped_model_dir
+
+        index = shipped_model_dir()
+        if index is None:
+            raise UserInputError("no --index given and no shipped model is installed; build one with `remogpt index build`.")
     database = RetrievalDatabase.load(index)
     model = database.load_retriever(retriever)
     rule = None
