@@ -182,3 +182,34 @@ def test_instruction_dataset_mixes_tasks_and_uses_context(vocabulary):
         assert "{" not in prompt
         if target.startswith("<som>") and "Context" in prompt and "illustrates" in prompt:
             assert target == vocabulary.motion_string(items[0].tokens)
+
+
+def test_a_local_pretrained_t5_directory_is_extended_with_motion_tokens(tmp_path):
+    """`--t5 DIR` (e.g. flan-t5-base on disk): weights and tokenizer load, embeddings grow by the motion tokens."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    text_tokenizer = train_text_tokenizer(CAPTIONS, vocab_size=300)
+    text_tokenizer.save_pretrained(str(tmp_path / "t5"))
+    config = T5Config(vocab_size=len(text_tokenizer), d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16,
+                      feed_forward_proj="gated-gelu", tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
+                      decoder_start_token_id=0)  # fmt: skip
+    torch.manual_seed(0)
+    T5ForConditionalGeneration(config).save_pretrained(str(tmp_path / "t5"))
+    original = T5ForConditionalGeneration.from_pretrained(str(tmp_path / "t5"))
+
+    lm = MotionLanguageModel.from_t5(tmp_path / "t5", codebook_size=16)
+    assert len(lm.vocabulary) == len(text_tokenizer) + 16 + 3
+    assert lm.t5.get_input_embeddings().weight.shape[0] >= len(lm.vocabulary)
+    # the pretrained rows and layers are kept; only rows for the new tokens are added
+    old_rows = original.get_input_embeddings().weight.shape[0]
+    assert torch.equal(lm.t5.get_input_embeddings().weight[:old_rows], original.get_input_embeddings().weight)
+    assert torch.equal(lm.t5.encoder.block[0].layer[0].SelfAttention.q.weight, original.encoder.block[0].layer[0].SelfAttention.q.weight)
+    assert lm.t5.config.scale_decoder_outputs == original.config.scale_decoder_outputs
+    ids = lm.generate_ids(["### Input:\nsomeone jumps\n### Output:"], motion=True, do_sample=False, min_motion_tokens=2)[0]
+    assert len(lm.vocabulary.motion_codes(ids)) >= 2
+    lm.save_pretrained(tmp_path / "saved")
+    loaded = MotionLanguageModel.from_pretrained(tmp_path / "saved")
+    assert loaded.t5.config.scale_decoder_outputs == original.config.scale_decoder_outputs
+    assert torch.equal(loaded.t5.lm_head.weight, lm.t5.lm_head.weight)
+    with pytest.raises(Exception, match="not a local Hugging Face T5 directory"):
+        MotionLanguageModel.from_t5(tmp_path / "nothing", codebook_size=16)
