@@ -74,10 +74,9 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
 
     def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None]) -> None:
         if complete():
-            # a stage output trained separately (e.g. `remogpt train tokenizer --out OUT/runs/tokenizer`) counts too
-            ran = f"{done[name]['seconds']} s when it ran" if name in done else "found in place"
-            if name not in done:
+            if name not in done:  # trained separately (e.g. `remogpt train tokenizer --out OUT/runs/tokenizer`)
                 mark(name, 0.0, found=True)
+            ran = "found in place" if done[name].get("found") else f"{done[name]['seconds']} s when it ran"
             say(f"[{name}] complete, skipped ({ran})")
             return
         say(f"[{name}] running")

@@ -47,14 +47,9 @@ def train_lm_command(
 
 def _load_model(model: Optional[Path]):
     from ..pipeline import ReMoGPT
-    from ..shipped import shipped_model_dir
+    from ..shipped import model_dir_or_shipped
 
-    directory = model or shipped_model_dir()
-    if directory is None:
-        raise UserInputError("no --model given and no shipped model is installed; train one with `remogpt train all`.")
-    if not Path(directory).exists():
-        raise UserInputError(f"model directory '{directory}' does not exist.")
-    return ReMoGPT.from_pretrained(directory)
+    return ReMoGPT.from_pretrained(model_dir_or_shipped(model))
 
 
 def _print_context(references) -> None:

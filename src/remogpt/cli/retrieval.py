@@ -145,11 +145,9 @@ def retrieve_command(
     if k < 1:
         raise UserInputError(f"--k is {k}, expected at least 1.")
     if index is None:
-        from ..shipped import shipped_model_dir
+        from ..shipped import model_dir_or_shipped
 
-        index = shipped_model_dir()
-        if index is None:
-            raise UserInputError("no --index given and no shipped model is installed; build one with `remogpt index build`.")
+        index = model_dir_or_shipped(None, option="--index")
     database = RetrievalDatabase.load(index)
     model = database.load_retriever(retriever)
     rule = None

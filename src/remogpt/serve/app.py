@@ -35,16 +35,6 @@ SECURITY_HEADERS = {
 }
 
 
-def resolve_model_dir(model_dir: str | os.PathLike | None) -> Path:
-    """The given model directory, or the shipped one; UserInputError when neither exists."""
-    from ..shipped import shipped_model_dir
-
-    directory = Path(model_dir) if model_dir is not None else shipped_model_dir()
-    if directory is None:
-        raise UserInputError("no --model given and no shipped model is installed; train one with `remogpt train all`.")
-    if not directory.is_dir():
-        raise UserInputError(f"model directory '{directory}' does not exist.")
-    return directory
 
 
 def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits: ServeLimits | None = None):
@@ -60,7 +50,9 @@ def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits
     if model is None:
         from ..pipeline import ReMoGPT
 
-        directory = resolve_model_dir(model_dir)
+        from ..shipped import model_dir_or_shipped
+
+        directory = model_dir_or_shipped(model_dir)
         name = directory.name if model_dir is not None else "built-in model"
         model = ReMoGPT.from_pretrained(directory)
     elif model_dir is not None:
