@@ -184,6 +184,31 @@ def test_instruction_dataset_mixes_tasks_and_uses_context(vocabulary):
             assert target == vocabulary.motion_string(items[0].tokens)
 
 
+def test_query_masking_hides_part_of_the_caption_query_only(vocabulary):
+    """Stage 2's query masking touches the motion-to-text query, never targets, references or other tasks."""
+    import random
+
+    codes = [i % 16 for i in range(40)]
+    ref = Reference("a person waves", vocabulary.motion_string([5, 6]))
+    item = MotionTextItem("000001", "000001", codes, ["someone jumps twice"], [[ref]], [ref])
+    masked = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, query_mask_rate=0.9, seed=0)
+    plain = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, seed=0)
+    hidden = []
+    for seed in range(20):
+        prompt, target = masked.example(item, "m2t", random.Random(seed))
+        assert target == "someone jumps twice" and "Motion: " + ref.motion in prompt
+        query = prompt.split("### Context:")[0]
+        assert query.count("<motion_id_") + query.count("<motion_mask>") == len(codes)
+        hidden.append(query.count("<motion_mask>") / len(codes))
+        assert "<motion_mask>" not in plain.example(item, "m2t", random.Random(seed))[0]
+        for task in ("t2m", "prediction", "inbetween"):
+            prompt, target = masked.example(item, task, random.Random(seed))
+            assert "<motion_mask>" not in prompt + target
+    assert 0.0 < min(hidden) < 0.45 < max(hidden) <= 1.0  # a fraction drawn per example from [0, rate]
+    span = vocabulary.motion_string([3, 4, 5], masked={1})
+    assert vocabulary.motion_codes(vocabulary.tokenizer(span, add_special_tokens=False)["input_ids"]) == [3, 5]
+
+
 def test_a_local_pretrained_t5_directory_is_extended_with_motion_tokens(tmp_path):
     """`--t5 DIR` (e.g. flan-t5-base on disk): weights and tokenizer load, embeddings grow by the motion tokens."""
     from transformers import T5Config, T5ForConditionalGeneration

@@ -27,6 +27,9 @@ def train_lm_command(
     pretrained_stage: Optional[Path] = typer.Option(None, help="Reuse stage 1 from this stage directory (same budget across settings)."),
     t5: Optional[Path] = typer.Option(None, "--t5", help="A local pretrained T5 directory (e.g. flan-t5-base) instead of a preset."),
     batch_size: Optional[int] = typer.Option(None, help="Override the preset's batch size."),
+    query_mask_rate: Optional[float] = typer.Option(
+        None, min=0.0, max=1.0, help="Stage 2: mask up to this fraction of a motion-to-text query's tokens (preset's value if unset)."
+    ),
     pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
     seed: int = typer.Option(0, help="Random seed."),
 ):
@@ -38,7 +41,7 @@ def train_lm_command(
             raise UserInputError(f"{name} '{path}' does not exist.")
     config = make_config(
         data, tokenizer, index, preset=preset, retrieval=retrieval, k=k, max_steps=max_steps,
-        pretrain_steps=pretrain_steps, batch_size=batch_size, seed=seed,
+        pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
     )
     train_language_model(config, out, pretrain_only=pretrain_only)

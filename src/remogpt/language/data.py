@@ -5,6 +5,11 @@ access draws a task (text-to-motion, with or without a requested length; motion-
 motion in-between), a caption and an instruction template, so epochs see different prompts. References for the
 Context block are looked up once before training (retrieval is frozen) and stored per (item, caption) for
 text queries and per item for motion queries.
+
+`query_mask_rate` (stage 2): in motion-to-text examples, each query motion token is replaced by <motion_mask> with a
+probability drawn per example from [0, query_mask_rate]. A small model otherwise learns to caption from the query
+tokens alone and never reads the references' captions (measured: docs/language-model.md); a partly hidden query makes
+the context worth reading. Inference always sees the whole query.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class InstructionDataset(Dataset):
         fps: float,
         downsample_factor: int,
         task_weights: dict[str, float] | None = None,
+        query_mask_rate: float = 0.0,
         seed: int = 0,
     ):
         self.items = list(items)
@@ -55,6 +61,7 @@ class InstructionDataset(Dataset):
         self.fps, self.downsample_factor = fps, downsample_factor
         weights = task_weights or DEFAULT_TASK_WEIGHTS
         self.tasks, self.weights = list(weights), list(weights.values())
+        self.query_mask_rate = query_mask_rate
         self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -83,7 +90,11 @@ class InstructionDataset(Dataset):
             context = item.text_context[which] if item.text_context else []
             return build_prompt(instruction, context), motion(tokens)
         if task == "m2t":
-            instruction = sample_instruction(task, rng, motion=motion(tokens))
+            masked: set[int] = set()
+            if self.query_mask_rate > 0:
+                rate = rng.uniform(0.0, self.query_mask_rate)
+                masked = {i for i in range(len(tokens)) if rng.random() < rate}
+            instruction = sample_instruction(task, rng, motion=motion(tokens, masked))
             return build_prompt(instruction, item.motion_context), rng.choice(item.captions)
         if task == "prediction":
             cut = rng.randint(max(1, len(tokens) // 4), max(1, len(tokens) // 2))

@@ -45,6 +45,7 @@ class LanguageTrainingConfig:
     warmup_steps: int = 200
     pretrain_steps: int = 2000  # stage 1, no context
     max_steps: int = 3000  # stage 2, with context
+    query_mask_rate: float = 0.0  # stage 2: up to this fraction of a motion-to-text query's tokens masked (language/data.py)
     val_every: int = 250
     text_vocab_size: int = 2000
     t5: str | None = None  # a local pretrained T5 directory instead of a preset
@@ -136,14 +137,16 @@ def build_items(samples, tokens: dict[str, list[int]], context=None):
     return items
 
 
-def _fit_stage(model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int):
+def _fit_stage(
+    model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int, query_mask_rate: float = 0.0
+):
     from torch.utils.data import DataLoader
 
     from ..training import fit, make_trainer, write_run_config
     from .data import InstructionDataset, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage"))
-    dataset = InstructionDataset(items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed)
+    dataset = InstructionDataset(items, model.vocabulary, fps=fps, downsample_factor=factor, query_mask_rate=query_mask_rate, seed=config.seed)
     val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed + 1)
     train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=len(items) > config.batch_size)
     val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
@@ -214,7 +217,7 @@ def train_language_model(
     with torch.no_grad():
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
     model.train()
-    _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor)
+    _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, config.query_mask_rate)
     model.save_pretrained(out_dir)
     _copy_components(config, database, out_dir)
     from .. import __version__

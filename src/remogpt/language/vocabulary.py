@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Container, Iterable, Sequence
 
 from ..errors import UserInputError
 
@@ -104,12 +104,13 @@ class MotionVocabulary:
     def eos_id(self) -> int:
         return self.tokenizer.eos_token_id
 
-    def motion_string(self, codes: Sequence[int]) -> str:
-        """Motion codes -> the span written into prompts and targets."""
+    def motion_string(self, codes: Sequence[int], masked: Container[int] = ()) -> str:
+        """Motion codes -> the span written into prompts and targets; positions in `masked` become <motion_mask>."""
         for code in codes:
             if not 0 <= int(code) < self.codebook_size:
                 raise UserInputError(f"motion token {code} is outside the codebook of {self.codebook_size} codes.")
-        return START_OF_MOTION + "".join(motion_token(int(c)) for c in codes) + END_OF_MOTION
+        body = "".join(MOTION_MASK if i in masked else motion_token(int(c)) for i, c in enumerate(codes))
+        return START_OF_MOTION + body + END_OF_MOTION
 
     def is_motion_id(self, token_id: int) -> bool:
         return self.first_motion_id <= token_id < self.first_motion_id + self.codebook_size
