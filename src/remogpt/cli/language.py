@@ -30,6 +30,7 @@ def train_lm_command(
     query_mask_rate: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: mask up to this fraction of a motion-to-text query's tokens (preset's value if unset)."
     ),
+    paraphrase_weight: Optional[float] = typer.Option(None, min=0.0, help="Stage 2: weight of the caption-paraphrase task (0 = off)."),
     pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
     seed: int = typer.Option(0, help="Random seed."),
 ):
@@ -41,7 +42,7 @@ def train_lm_command(
             raise UserInputError(f"{name} '{path}' does not exist.")
     config = make_config(
         data, tokenizer, index, preset=preset, retrieval=retrieval, k=k, max_steps=max_steps,
-        pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, seed=seed,
+        pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
     )
     train_language_model(config, out, pretrain_only=pretrain_only)

@@ -6,6 +6,8 @@ motion in-between), a caption and an instruction template, so epochs see differe
 Context block are looked up once before training (retrieval is frozen) and stored per (item, caption) for
 text queries and per item for motion queries.
 
+`paraphrase_weight` (stage 2): an extra caption -> other-caption-of-the-same-clip task, off by default.
+
 `query_mask_rate` (stage 2): in motion-to-text examples, each query motion token is replaced by <motion_mask> with a
 probability drawn per example from [0, query_mask_rate]. A small model otherwise learns to caption from the query
 tokens alone and never reads the references' captions (measured: docs/language-model.md); a partly hidden query makes
@@ -74,7 +76,7 @@ class InstructionDataset(Dataset):
         rng = random.Random(hash((self.seed, self.epoch, index)))
         item = self.items[index]
         task = rng.choices(self.tasks, self.weights)[0]
-        if task in ("prediction", "inbetween") and len(item.tokens) < 4:
+        if task in ("prediction", "inbetween") and len(item.tokens) < 4 or task == "paraphrase" and len(item.captions) < 2:
             task = "t2m"
         return self.example(item, task, rng)
 
@@ -96,6 +98,9 @@ class InstructionDataset(Dataset):
                 masked = {i for i in range(len(tokens)) if rng.random() < rate}
             instruction = sample_instruction(task, rng, motion=motion(tokens, masked))
             return build_prompt(instruction, item.motion_context), rng.choice(item.captions)
+        if task == "paraphrase":  # text in, caption out: practice for reading the Context block's captions
+            source, target = rng.sample(item.captions, 2)
+            return build_prompt(sample_instruction(task, rng, caption=source)), target
         if task == "prediction":
             cut = rng.randint(max(1, len(tokens) // 4), max(1, len(tokens) // 2))
             return build_prompt(sample_instruction(task, rng, motion_start=motion(tokens[:cut]))), motion(tokens[cut:])

@@ -174,13 +174,12 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
 
 class TextOnlyLogits:
-    """Captions are words: no motion codes or motion markers, and no end before the first word."""
+    """Captions are words: no motion codes, motion markers or padding, and no end before the first word."""
 
     def __init__(self, vocabulary: MotionVocabulary):
         first = vocabulary.first_motion_id
-        self.banned = torch.tensor(
-            list(range(first, first + vocabulary.codebook_size)) + [vocabulary.start_id, vocabulary.end_id, vocabulary.mask_id]
-        )
+        markers = [vocabulary.start_id, vocabulary.end_id, vocabulary.mask_id, vocabulary.pad_id]
+        self.banned = torch.tensor(list(range(first, first + vocabulary.codebook_size)) + markers)
         self.eos_id = vocabulary.eos_id
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:

@@ -69,6 +69,12 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Connect {motion_start} and {motion_end} with a natural motion.",
         "Create a transition from {motion_start} to {motion_end}",
     ),
+    "paraphrase": (
+        "Say this differently: {caption}",
+        "Rephrase the motion description: {caption}",
+        "Describe the same motion in other words: {caption}",
+        "Write another caption for the motion described as {caption}",
+    ),
 }
 
 TASKS = tuple(TEMPLATES)

@@ -45,6 +45,7 @@ class LanguageTrainingConfig:
     warmup_steps: int = 200
     pretrain_steps: int = 2000  # stage 1, no context
     max_steps: int = 3000  # stage 2, with context
+    paraphrase_weight: float = 0.0  # stage 2: weight of the caption-paraphrase task (language/data.py)
     query_mask_rate: float = 0.0  # stage 2: up to this fraction of a motion-to-text query's tokens masked (language/data.py)
     val_every: int = 250
     text_vocab_size: int = 2000
@@ -138,7 +139,7 @@ def build_items(samples, tokens: dict[str, list[int]], context=None):
 
 
 def _fit_stage(
-    model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int, query_mask_rate: float = 0.0
+    model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int, stage2: bool = False
 ):
     from torch.utils.data import DataLoader
 
@@ -146,7 +147,13 @@ def _fit_stage(
     from .data import InstructionDataset, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage"))
-    dataset = InstructionDataset(items, model.vocabulary, fps=fps, downsample_factor=factor, query_mask_rate=query_mask_rate, seed=config.seed)
+    from .data import DEFAULT_TASK_WEIGHTS
+
+    weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
+    mask_rate = config.query_mask_rate if stage2 else 0.0
+    dataset = InstructionDataset(
+        items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate, seed=config.seed
+    )
     val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed + 1)
     train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=len(items) > config.batch_size)
     val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
@@ -217,7 +224,7 @@ def train_language_model(
     with torch.no_grad():
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
     model.train()
-    _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, config.query_mask_rate)
+    _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, stage2=True)
     model.save_pretrained(out_dir)
     _copy_components(config, database, out_dir)
     from .. import __version__
