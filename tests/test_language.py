@@ -209,6 +209,20 @@ def test_query_masking_hides_part_of_the_caption_query_only(vocabulary):
     assert vocabulary.motion_codes(vocabulary.tokenizer(span, add_special_tokens=False)["input_ids"]) == [3, 5]
 
 
+def test_paraphrase_task_maps_a_caption_to_another_caption_of_the_same_clip(vocabulary):
+    import random
+
+    captions = ["someone jumps twice", "a man hops two times", "a person jumps in place twice"]
+    item = MotionTextItem("000001", "000001", [1, 2, 3, 4], captions, [[], [], []], [])
+    dataset = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, task_weights={"paraphrase": 1.0}, seed=0)
+    for seed in range(10):
+        prompt, target = dataset.example(item, "paraphrase", random.Random(seed))
+        source = next(c for c in captions if c in prompt)
+        assert target in captions and target != source and "<som>" not in prompt + target
+    single = MotionTextItem("000002", "000002", [1, 2, 3, 4], ["someone jumps twice"], [[]], [])
+    assert InstructionDataset([single], vocabulary, fps=20, downsample_factor=4, task_weights={"paraphrase": 1.0})[0][1].startswith("<som>")
+
+
 def test_a_local_pretrained_t5_directory_is_extended_with_motion_tokens(tmp_path):
     """`--t5 DIR` (e.g. flan-t5-base on disk): weights and tokenizer load, embeddings grow by the motion tokens."""
     from transformers import T5Config, T5ForConditionalGeneration
