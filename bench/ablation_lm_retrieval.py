@@ -126,12 +126,13 @@ def copy_baseline(data: Path, index: Path, split: str) -> dict:
     from remogpt.evaluation.protocol import EvalSplit
     from remogpt.retrieval.database import RetrievalDatabase
 
+    from probe_caption_context import copied_captions  # bench/ is the script's directory
+
     test = EvalSplit.from_folder(data, "test")
     mask = test.subset_mask(data, split) if split != "test" else None
     rows = np.arange(len(test)) if mask is None else np.flatnonzero(mask)
     database = RetrievalDatabase.load(index)
-    hits = database.search_motions([test.motions[i] for i in rows], database.load_retriever(), k=1)
-    predictions = [result["motion->text"][0].caption for result in hits]
+    predictions = copied_captions(database, database.load_retriever(), [test.motions[i] for i in rows])
     captions = score_captions(predictions, [test.references(i) for i in rows], preprocessing="lower", num_references=3)
     return {"protocol": "m2t", "rows": {}, "captions": {"raw": captions}}
 

@@ -27,6 +27,11 @@ def score(predictions, references) -> dict[str, float]:
     return {"bleu4": round(100 * scores["bleu4"], 1), "cider": round(100 * scores["cider"], 1)}
 
 
+def copied_captions(database, retriever, motions) -> list[str]:
+    """The no-LM baseline: each motion's top-1 motion->text caption from the database."""
+    return [hits["motion->text"][0].caption for hits in database.search_motions(motions, retriever, k=1)]
+
+
 def probe(model_dir: Path, motions, references) -> dict[str, dict[str, float]]:
     from remogpt.language.prompts import build_prompt, first_instruction
     from remogpt.pipeline import ReMoGPT
@@ -48,8 +53,7 @@ def probe(model_dir: Path, motions, references) -> dict[str, dict[str, float]]:
         ids = model.lm.generate_ids(prompts, motion=False, do_sample=False, num_beams=model.sampling.caption_beams)
         results[name] = score([vocabulary.text(row) for row in ids], references)
     if model.context.mode != "none":
-        hits = model.database.search_motions(motions, model.retriever, k=1)
-        results["copy top-1 retrieved caption"] = score([h["motion->text"][0].caption for h in hits], references)
+        results["copy top-1 retrieved caption"] = score(copied_captions(model.database, model.retriever, motions), references)
     return results
 
 

@@ -9,9 +9,8 @@ text queries and per item for motion queries.
 `paraphrase_weight` (stage 2): an extra caption -> other-caption-of-the-same-clip task, off by default.
 
 `query_mask_rate` (stage 2): in motion-to-text examples, each query motion token is replaced by <motion_mask> with a
-probability drawn per example from [0, query_mask_rate]. A small model otherwise learns to caption from the query
-tokens alone and never reads the references' captions (measured: docs/language-model.md); a partly hidden query makes
-the context worth reading. Inference always sees the whole query.
+probability drawn per example from [0, query_mask_rate], to make the references worth reading. Inference always sees
+the whole query. Both options are experiments, off by default: measured in bench/results/lm_caption_context.md.
 """
 
 from __future__ import annotations
@@ -76,7 +75,7 @@ class InstructionDataset(Dataset):
         rng = random.Random(hash((self.seed, self.epoch, index)))
         item = self.items[index]
         task = rng.choices(self.tasks, self.weights)[0]
-        if task in ("prediction", "inbetween") and len(item.tokens) < 4 or task == "paraphrase" and len(item.captions) < 2:
+        if (task in ("prediction", "inbetween") and len(item.tokens) < 4) or (task == "paraphrase" and len(item.captions) < 2):
             task = "t2m"
         return self.example(item, task, rng)
 

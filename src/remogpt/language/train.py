@@ -144,11 +144,9 @@ def _fit_stage(
     from torch.utils.data import DataLoader
 
     from ..training import fit, make_trainer, write_run_config
-    from .data import InstructionDataset, collate_examples
+    from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage"))
-    from .data import DEFAULT_TASK_WEIGHTS
-
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
     mask_rate = config.query_mask_rate if stage2 else 0.0
     dataset = InstructionDataset(

@@ -35,8 +35,6 @@ SECURITY_HEADERS = {
 }
 
 
-
-
 def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits: ServeLimits | None = None):
     """The app serving `model_dir` (default: the shipped model), or an already loaded ReMoGPT `model`."""
     from fastapi import FastAPI
@@ -49,7 +47,6 @@ def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits
     name = "model"
     if model is None:
         from ..pipeline import ReMoGPT
-
         from ..shipped import model_dir_or_shipped
 
         directory = model_dir_or_shipped(model_dir)
