@@ -7,7 +7,7 @@ motion-to-text (BLEU, ROUGE-L, CIDEr-D, caption R-precision) on the test split a
 
     .venv/bin/python bench/ablation_lm_retrieval.py --data DATA --tokenizer TOK --retriever RET --evaluator EVAL \
         --out runs/ablation [--preset small] [--steps N] [--pretrain-steps N] [--replications 3] [--parallel 2] \
-        [--both MODEL_DIR]
+        [--query-mask-rate R] [--paraphrase-weight W] [--seed S] [--both MODEL_DIR]
 
 `--both MODEL_DIR` takes an already trained `both` model (e.g. the output of `remogpt train all`, which is the
 `both` setting) instead of training one, and shares its stage 1 with the other settings: the comparison then uses
@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--pretrain-steps", type=int, default=None)
     parser.add_argument("--query-mask-rate", type=float, default=None, help="stage 2, every setting alike")
+    parser.add_argument("--paraphrase-weight", type=float, default=None, help="stage 2, every setting alike")
+    parser.add_argument("--seed", type=int, default=None, help="training seed, every setting alike")
     parser.add_argument("--replications", type=int, default=3)
     parser.add_argument("--mm-generations", type=int, default=10)
     parser.add_argument("--parallel", type=int, default=2)
@@ -61,7 +63,9 @@ def main() -> None:
     timings: dict[str, float] = {}
     common = ["--preset", args.preset] + (["--max-steps", args.steps] if args.steps else []) + (
         ["--pretrain-steps", args.pretrain_steps] if args.pretrain_steps else []) + (
-        ["--query-mask-rate", args.query_mask_rate] if args.query_mask_rate is not None else [])
+        ["--query-mask-rate", args.query_mask_rate] if args.query_mask_rate is not None else []) + (
+        ["--paraphrase-weight", args.paraphrase_weight] if args.paraphrase_weight is not None else []) + (
+        ["--seed", args.seed] if args.seed is not None else [])
 
     index = out / "database"
     if args.both:  # the trained model's database and stage 1 are the shared ones
