@@ -156,6 +156,14 @@ def test_m2t_ground_truth_and_shuffled(dataset, evaluator_dir, stand_ins, run_cl
     assert len(truth["predictions"]) == truth["effective"]["samples"]
 
 
+def test_m2t_beams_need_a_decoding_captioner(dataset, evaluator_dir, stand_ins, run_cli):
+    common = ("evaluate", "m2t", "--data", dataset, "--evaluator", evaluator_dir, "--model", stand_ins["ground_truth"])
+    code, _, stderr = run_cli(*common, "--beams", "0")
+    assert code == 2 and "--beams must be >= 1" in stderr
+    code, _, stderr = run_cli(*common, "--beams", "3", "--no-bertscore")  # a stand-in looks captions up
+    assert code == 2 and "captions by decoding" in stderr and "Traceback" not in stderr
+
+
 def test_stand_in_refuses_unknown_text_and_motion(dataset, stand_ins):
     model = StandInModel.from_directory(stand_ins["ground_truth"])
     with pytest.raises(UserInputError, match="knows no motion"):
@@ -219,6 +227,8 @@ def test_the_language_model_plugs_into_both_protocols(synth_dir, tiny_model_dir,
     code, stdout, stderr = run_cli("evaluate", "t2m", *common, "--mm-generations", "2", "--no-rare", "--out", tmp_path / "t2m.json")
     assert code == 0, stderr
     assert "| model |" in stdout or f"| {tiny_model_dir.name} |" in stdout
-    code, stdout, stderr = run_cli("evaluate", "m2t", *common, "--no-bertscore", "--preprocess", "lower", "--out", tmp_path / "m2t.json")
+    code, stdout, stderr = run_cli("evaluate", "m2t", *common, "--no-bertscore", "--preprocess", "lower", "--beams", "2",
+                                   "--out", tmp_path / "m2t.json")  # fmt: skip
     assert code == 0, stderr
-    assert json.loads((tmp_path / "m2t.json").read_text())["captions"]["raw"]["settings"]["preprocess"] == "lower"
+    result = json.loads((tmp_path / "m2t.json").read_text())
+    assert result["captions"]["raw"]["settings"]["preprocess"] == "lower" and result["provenance"]["caption_beams"] == 2

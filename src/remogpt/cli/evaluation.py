@@ -166,6 +166,7 @@ def evaluate_m2t_command(
     preprocess: str = typer.Option("ptb", "--preprocess", help="none, lower, or ptb (COCO, Java)."),
     references: int = typer.Option(3, "--references", help="References per motion."),
     bertscore: bool = typer.Option(True, "--bertscore/--no-bertscore", help="BERTScore with the local MiniLM-L6."),
+    beams: int = typer.Option(1, "--beams", help="Beam width for the model's captions (1 = greedy)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
@@ -176,10 +177,12 @@ def evaluate_m2t_command(
 
     if replications < 1:
         raise UserInputError(f"--replications must be >= 1, got {replications}.")
+    if beams < 1:
+        raise UserInputError(f"--beams must be >= 1, got {beams}.")
     result, markdown = run_m2t(
         data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, preprocess=preprocess, references=references, bertscore=bertscore,
-        device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
+        device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True), beams=beams,
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import UserInputError
 from ..pretrained import CONFIG_NAME, read_json
 from .guo import load_evaluator
 from .protocol import RARE_COMPOSITIONS_SPLIT, EvalSplit, caption_rarity, split_captions
@@ -82,6 +83,7 @@ def run_m2t(
     device: str = "cpu",
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
+    beams: int = 1,
 ) -> tuple[dict, str]:
     from .captions import default_bertscore_settings, preprocess as check_preprocess
     from .m2t import M2TEvaluation, M2TSettings
@@ -92,6 +94,10 @@ def run_m2t(
     evaluator = load_evaluator(evaluator_dir, map_location=device)
     test = EvalSplit.from_folder(data, split)
     model, model_config = _model(model_dir, device)
+    if beams != 1:  # a decoding choice of the captioner, so it is recorded with the result
+        if not hasattr(model, "sampling"):
+            raise UserInputError(f"--beams {beams} needs a model that writes its captions by decoding.")
+        model.sampling.caption_beams = beams
     tagger = CaptionTagger.learn(split_captions(data, "train"))
     settings = M2TSettings(replications=replications, seed=seed, preprocess=preprocess, references=references)
     evaluation = M2TEvaluation(
@@ -102,4 +108,5 @@ def run_m2t(
         evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
         model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
+    result["provenance"]["caption_beams"] = beams
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
