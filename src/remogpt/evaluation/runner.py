@@ -108,5 +108,6 @@ def run_m2t(
         evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
         model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
-    result["provenance"]["caption_beams"] = beams
+    # what the captioner decoded with, read back from it rather than echoed from the argument
+    result["provenance"]["caption_beams"] = model.sampling.caption_beams if hasattr(model, "sampling") else None
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
