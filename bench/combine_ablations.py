@@ -1,5 +1,5 @@
 """Several runs of bench/ablation_lm_retrieval.py (e.g. one per training seed) in one table: each run's headline
-numbers and their mean, so a claim that one retrieval setting beats another is seen across seeds, not on one.
+numbers, their mean and how many runs `both` wins each metric in, so a claim that one retrieval setting beats another is seen across seeds, not on one.
 
     .venv/bin/python bench/combine_ablations.py runs/para runs/para_s1 [--out bench/results/x.md]
 
@@ -34,21 +34,31 @@ def combine(runs: list[Path]) -> str:
     lines = []
     for split in SPLITS:
         lines += [f"### split `{split}`", "", "| retrieval | run | " + " | ".join(COLUMNS) + " |", "|---|---|---|---|---|---|"]
-        means = {}
+        means, per_run = {}, {}
         for setting in SETTINGS:
             rows = [(run, headline(run, setting, split)) for run in runs]
             rows = [(run, values) for run, values in rows if values is not None]
+            per_run[setting] = dict(rows)
             for run, values in rows:
                 lines.append(f"| {setting} | {run.name} | " + " | ".join(_format(values)) + " |")
             if len(rows) > 1:
                 means[setting] = np.mean([values for _, values in rows], axis=0)
                 lines.append(f"| **{setting}** | mean of {len(rows)} | " + " | ".join(_format(means[setting])) + " |")
         if "none" in means and "both" in means:
-            better = [b > n if c.endswith("↑") else b < n for c, b, n in zip(COLUMNS, means["both"], means["none"])]
+            better = _better(means["both"], means["none"])
             lines.append("")
             lines.append("`both` better than `none` on the mean: " + ", ".join(f"{c} {'yes' if ok else 'no'}" for c, ok in zip(COLUMNS, better)))
+            # The same comparison inside each run (same seed, same stage 1): how often `both` wins, metric by metric.
+            paired = [run for run in per_run["both"] if run in per_run["none"]]
+            wins = np.sum([_better(per_run["both"][run], per_run["none"][run]) for run in paired], axis=0)
+            lines.append("`both` better than `none` within a run: " + ", ".join(f"{c} {w} of {len(paired)}" for c, w in zip(COLUMNS, wins)))
         lines.append("")
     return "\n".join(lines)
+
+
+def _better(both, none) -> list[bool]:
+    """Per headline column: is `both` better than `none` (higher, or lower for FID)?"""
+    return [b > n if c.endswith("↑") else b < n for c, b, n in zip(COLUMNS, both, none)]
 
 
 def _format(values) -> list[str]:
