@@ -1,5 +1,6 @@
 """Several runs of bench/ablation_lm_retrieval.py (e.g. one per training seed) in one table: each run's headline
-numbers, their mean and how many runs `both` wins each metric in, so a claim that one retrieval setting beats another is seen across seeds, not on one.
+numbers, their mean, and in how many runs `both` beats `none` on each metric, so a claim that one retrieval setting
+beats another is seen across seeds, not on one.
 
     .venv/bin/python bench/combine_ablations.py runs/para runs/para_s1 [--out bench/results/x.md]
 
