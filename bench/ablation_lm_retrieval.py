@@ -13,7 +13,8 @@ motion-to-text (BLEU, ROUGE-L, CIDEr-D, caption R-precision) on the test split a
 `both` setting) instead of training one, and shares its stage 1 with the other settings: the comparison then uses
 that model's own tokenizer, database and budget.
 
-Runs two trainings at a time, one torch thread each (faster than two threads each on a 2-core machine).
+Runs two jobs at a time, one torch thread each (faster than two threads each on a 2-core machine); a setting is
+evaluated as soon as its training ends.
 Writes OUT/ablation.md and OUT/ablation.json.
 """
 
@@ -25,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 SETTINGS = ("none", "t2t", "t2m", "both")
@@ -90,10 +91,6 @@ def main() -> None:
                              "--out", out / setting, "--retrieval", setting, "--pretrained-stage",
                              shared / "stages" / "pretrain", *common], logs / f"train_{setting}.log")
 
-    with ThreadPoolExecutor(args.parallel) as pool:
-        for setting, seconds in pool.map(train, settings):
-            timings[f"train_{setting}"] = seconds
-
     def evaluate(job: tuple[str, str, str]) -> tuple[str, float]:
         setting, task, split = job
         target = out / "eval" / f"{task}_{split}_{setting}.json"
@@ -106,9 +103,17 @@ def main() -> None:
                                                 logs / f"eval_{task}_{split}_{setting}.log")
 
     (out / "eval").mkdir(exist_ok=True)
-    jobs = [(s, task, split) for s in settings for task in ("t2m", "m2t") for split in ("test", "rare_test")]
     with ThreadPoolExecutor(args.parallel) as pool:
-        for key, seconds in pool.map(evaluate, jobs):
+        # A setting is evaluated as soon as it is trained, so its evaluations use the core that a slower setting's
+        # training leaves free (trainings are queued first and keep their priority).
+        evaluations = []
+        for future in as_completed([pool.submit(train, setting) for setting in settings]):
+            setting, seconds = future.result()
+            timings[f"train_{setting}"] = seconds
+            evaluations += [pool.submit(evaluate, (setting, task, split))
+                            for task in ("t2m", "m2t") for split in ("test", "rare_test")]
+        for future in evaluations:
+            key, seconds = future.result()
             timings[f"eval_{key}"] = seconds
     for split in ("test", "rare_test"):
         target = out / "eval" / f"m2t_{split}_copy.json"
