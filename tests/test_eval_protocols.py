@@ -232,3 +232,55 @@ def test_the_language_model_plugs_into_both_protocols(synth_dir, tiny_model_dir,
     assert code == 0, stderr
     result = json.loads((tmp_path / "m2t.json").read_text())
     assert result["captions"]["raw"]["settings"]["preprocess"] == "lower" and result["provenance"]["caption_beams"] == 2
+
+
+class _WithReferenceRows:
+    """A ground-truth stand-in that also offers the reference rows: an identity tokenizer, retrieval that is
+    shuffled (motions) or exact (captions)."""
+
+    def __init__(self, truth, shuffled):
+        self.truth, self.shuffled = truth, shuffled
+        self.generate, self.caption = truth.generate, truth.caption
+
+    def reconstruct(self, motions):
+        return [m.copy() for m in motions]
+
+    def retrieve_motions(self, texts):
+        return self.shuffled.generate(texts)
+
+    def retrieve_captions(self, motions):
+        return self.truth.caption(motions)
+
+
+def test_reference_rows_sit_beside_the_model_in_both_protocols(dataset, evaluator_dir, stand_ins):
+    from remogpt.evaluation.guo import load_evaluator
+    from remogpt.evaluation.m2t import M2TEvaluation, M2TSettings
+    from remogpt.evaluation.protocol import EvalSplit, split_captions
+    from remogpt.evaluation.report import m2t_markdown, t2m_markdown
+    from remogpt.evaluation.standin import StandInModel
+    from remogpt.evaluation.t2m import RECONSTRUCTION_ROW, RETRIEVAL_ROW, T2MEvaluation, T2MSettings
+    from remogpt.evaluation.tagger import CaptionTagger
+
+    evaluator = load_evaluator(evaluator_dir)
+    split = EvalSplit.from_folder(dataset, "test")
+    model = _WithReferenceRows(*(StandInModel.from_directory(stand_ins[m]) for m in ("ground_truth", "shuffled")))
+    result = T2MEvaluation(evaluator, split, T2MSettings(replications=2, mm_generations=0)).run(model)
+    rows = result["rows"]
+    assert list(rows) == ["real motion", RECONSTRUCTION_ROW, RETRIEVAL_ROW, "model"]
+    # an identity tokenizer reproduces the real row exactly (same crops, same batches)
+    assert rows[RECONSTRUCTION_ROW] == rows["real motion"]
+    assert rows[RETRIEVAL_ROW]["r_top1"]["mean"] < 0.15 < rows["model"]["r_top1"]["mean"]
+    markdown = t2m_markdown(result)
+    assert f"| {RECONSTRUCTION_ROW} |" in markdown and f"| {RETRIEVAL_ROW} |" in markdown
+    # switched off, or a model without the methods: only the real and model rows
+    off = T2MEvaluation(evaluator, split, T2MSettings(replications=1, mm_generations=0, reference_rows=False)).run(model)
+    assert list(off["rows"]) == ["real motion", "model"]
+    plain = T2MEvaluation(evaluator, split, T2MSettings(replications=1, mm_generations=0)).run(model.truth)
+    assert list(plain["rows"]) == ["real motion", "model"]
+
+    tagger = CaptionTagger.learn(split_captions(dataset, "train"))
+    m2t = M2TEvaluation(evaluator, split, tagger, M2TSettings(replications=2, preprocess="lower")).run(model)
+    assert list(m2t["rows"]) == ["real captions", RETRIEVAL_ROW, "model"]
+    retrieved = m2t["reference_captions"][RETRIEVAL_ROW]["raw"]
+    assert retrieved["bleu4"] == m2t["captions"]["raw"]["bleu4"] > 0.3  # exact retrieval = the ground-truth captions
+    assert f"| {RETRIEVAL_ROW} (references: raw) |" in m2t_markdown(m2t)

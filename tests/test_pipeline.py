@@ -122,3 +122,24 @@ def test_export_model_keeps_what_inference_needs(tmp_path, run_cli, tiny_model_d
     assert code == 2 and "outside the model directory" in err
     code, _, err = run_cli("export", "model", tmp_path, "-o", tmp_path / "x")
     assert code == 2 and "not a ReMoGPT model directory" in err
+
+
+def test_reference_rows_come_from_the_models_own_parts(remogpt, synth_dir):
+    """reconstruct = tokenizer round trip; retrieve_* = the top-1 reference the prompt would hold."""
+    from remogpt.data.folder import HumanML3DFolder
+
+    samples = HumanML3DFolder(synth_dir).samples("test")[:3]
+    motions = [s.features[:40] for s in samples]
+    rebuilt = remogpt.reconstruct(motions)
+    assert [r.shape for r in rebuilt] == [m.shape for m in motions]
+    round_trip = remogpt.motion_tokenizer.decode(remogpt.motion_tokenizer.encode(motions))
+    assert all(np.allclose(a, b) for a, b in zip(rebuilt, round_trip))
+    assert not np.allclose(rebuilt[0], motions[0])  # through the codebook, not a copy
+    texts = [s.captions[0].text for s in samples]
+    retrieved = remogpt.retrieve_motions(texts)
+    top = remogpt.context.for_texts(texts)
+    factor = remogpt.motion_tokenizer.config.downsample_factor
+    for motion, refs in zip(retrieved, top):
+        assert len(motion) == factor * refs[0].motion.count("<motion_id_")  # the first (text->motion) reference
+    captions = remogpt.retrieve_captions(motions)
+    assert captions == [refs[0].caption for refs in remogpt.context.for_motions(motions)]

@@ -156,6 +156,25 @@ class ReMoGPT:
     def caption(self, motions: Sequence[np.ndarray]) -> list[str]:
         return [text for text, _ in self.caption_motions(motions)]
 
+    # ---- reference rows: what the model's own parts give without the language model (evaluation/interface.py)
+    def reconstruct(self, motions: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Raw features through the motion tokenizer and back: the best any output of this tokenizer can be."""
+        return self.motion_tokenizer.decode(self.motion_tokenizer.encode(list(motions)))
+
+    def retrieve_motions(self, texts: Sequence[str]) -> list[np.ndarray] | None:
+        """The top-1 text->motion reference of every text, decoded from its tokens (None without a database)."""
+        if self.database is None or self.database.tokens is None or not texts:
+            return None
+        hits = self.database.search(self.retriever.embed_texts(list(texts)), "text", k={"text->motion": 1}, targets=("motion",))
+        return self.motion_tokenizer.decode([list(hit["text->motion"][0].tokens) for hit in hits])
+
+    def retrieve_captions(self, motions: Sequence[np.ndarray]) -> list[str] | None:
+        """The caption of the top-1 motion->text reference of every motion (None without a database)."""
+        if self.database is None or not motions:
+            return None
+        hits = self.database.search(self.retriever.embed_motions(list(motions)), "motion", k={"motion->text": 1}, targets=("text",))
+        return [hit["motion->text"][0].caption for hit in hits]
+
     @staticmethod
     def _check_text(text: str) -> str:
         text = " ".join(str(text).split())

@@ -32,6 +32,12 @@ def train_lm_command(
     ),
     paraphrase_weight: Optional[float] = typer.Option(None, min=0.0, help="Stage 2: weight of the caption-paraphrase task (0 = off)."),
     pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
+    learning_rate: Optional[float] = typer.Option(None, "--lr", help="Override the preset's peak learning rate."),
+    precision: Optional[str] = typer.Option(None, help="Lightning precision: bf16-mixed or 32 (default: the preset's)."),
+    bucket: Optional[bool] = typer.Option(None, "--bucket/--no-bucket", help="Batch examples of similar length (default on)."),
+    snapshot_every: Optional[int] = typer.Option(None, min=0, help="Also save the model every N steps (learning curves)."),
+    accelerator: Optional[str] = typer.Option(None, help="Lightning accelerator: auto, cpu or gpu."),
+    devices: Optional[str] = typer.Option(None, help="Lightning devices: auto, a count, or a list."),
     seed: int = typer.Option(0, help="Random seed."),
 ):
     """Train the motion-language model: pretraining, then instruction tuning with retrieved context."""
@@ -44,6 +50,8 @@ def train_lm_command(
         data, tokenizer, index, preset=preset, retrieval=retrieval, k=k, max_steps=max_steps,
         pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
+        learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,
+        accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
     )
     train_language_model(config, out, pretrain_only=pretrain_only)
     typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}" if pretrain_only else f"model written to {out}")

@@ -34,6 +34,22 @@ class MotionCaptioner(Protocol):
         """One caption per raw feature array (T, D)."""
 
 
+class ReferenceRows(Protocol):
+    """Optional: rows that place a model against its own parts, evaluated beside it (t2m.py, m2t.py).
+
+    `reconstruct(motions)` -> the motions through the model's tokenizer and back ("tokenizer reconstruction");
+    `retrieve_motions(texts)` -> the top-1 text->motion reference per text, and `retrieve_captions(motions)` -> the
+    top-1 motion->text reference's caption per motion ("retrieval only"); either returns None when the model has no
+    database. A model offers any subset of the three methods.
+    """
+
+    def reconstruct(self, motions: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+
+    def retrieve_motions(self, texts: Sequence[str]) -> list[np.ndarray] | None: ...
+
+    def retrieve_captions(self, motions: Sequence[np.ndarray]) -> list[str] | None: ...
+
+
 # model_type -> "module:callable(directory, device=...)"; the callable returns a MotionGenerator/MotionCaptioner.
 MODEL_LOADERS: dict[str, str] = {
     "evaluation-stand-in": "remogpt.evaluation.standin:StandInModel.from_directory",

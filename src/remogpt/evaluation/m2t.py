@@ -25,6 +25,7 @@ from .t2m import matching_metrics
 from .tagger import CaptionTagger
 
 REAL_ROW = "real captions"
+RETRIEVAL_ROW = "retrieval only"  # the top-1 motion->text reference's caption, written as the prediction
 REFERENCE_VARIANTS = ("raw", "tokens")
 
 
@@ -35,6 +36,7 @@ class M2TSettings:
     references: int = 3
     preprocess: str = "ptb"
     seed: int = 0
+    reference_rows: bool = True  # the model's retrieval-only row when it offers one
 
 
 class M2TEvaluation:
@@ -89,6 +91,10 @@ class M2TEvaluation:
             if len(predictions) != len(split):
                 raise RuntimeError(f"the model returned {len(predictions)} captions for {len(split)} motions.")
             generated_embeddings = self.evaluator.embed_texts([self.tagger(p) for p in predictions])
+        retrieved = None
+        if model is not None and s.reference_rows and hasattr(model, "retrieve_captions"):
+            retrieved = model.retrieve_captions(split.motions)
+        retrieved_embeddings = None if retrieved is None else self.evaluator.embed_texts([self.tagger(p) for p in retrieved])
 
         replications = []
         for index in range(s.replications):
@@ -99,6 +105,8 @@ class M2TEvaluation:
             timings["embed"] += time.perf_counter() - t
             batching_seed = int(rng.integers(2**31))
             row = {REAL_ROW: matching_metrics(self.real_text_embeddings[captions], motions, np.random.default_rng(batching_seed), s.batch_size)}
+            if retrieved_embeddings is not None:
+                row[RETRIEVAL_ROW] = matching_metrics(retrieved_embeddings, motions, np.random.default_rng(batching_seed), s.batch_size)
             if generated_embeddings is not None:
                 row["model"] = matching_metrics(generated_embeddings, motions, np.random.default_rng(batching_seed), s.batch_size)
             replications.append(row)
@@ -114,6 +122,8 @@ class M2TEvaluation:
         if predictions is not None:
             t = time.perf_counter()
             result["captions"] = self.caption_scores(predictions)
+            if retrieved is not None:
+                result["reference_captions"] = {RETRIEVAL_ROW: self.caption_scores([str(c) for c in retrieved])}
             timings["caption_metrics"] = time.perf_counter() - t
             result["predictions"] = [
                 {"id": name, "prediction": p, "references": split.references(i)}

@@ -113,13 +113,15 @@ def m2t_markdown(result: dict[str, Any], model_name: str | None = None) -> str:
         )
     ]
     if "captions" in result:
+        systems = {**result.get("reference_captions", {}), model_name or "model": result["captions"]}
         body = []
-        for variant, scores in result["captions"].items():
-            cells = [f"{model_name or 'model'} (references: {variant})"]
-            for key, _ in CAPTION_COLUMNS:
-                value = scores.get(key)
-                cells.append("–" if value is None else f"{100 * value:.1f}")
-            body.append(cells)
+        for system, variants in systems.items():
+            for variant, scores in variants.items():
+                cells = [f"{system} (references: {variant})"]
+                for key, _ in CAPTION_COLUMNS:
+                    value = scores.get(key)
+                    cells.append("–" if value is None else f"{100 * value:.1f}")
+                body.append(cells)
         settings = next(iter(result["captions"].values()))["settings"]
         note = f"Caption metrics ×100; preprocessing `{settings['preprocess']}`, {settings['references']} references"
         if settings.get("bertscore"):

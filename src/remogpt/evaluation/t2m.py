@@ -24,6 +24,8 @@ from .guo import TextMotionEvaluator
 from .protocol import EvalSplit
 
 REAL_ROW = "real motion"
+RECONSTRUCTION_ROW = "tokenizer reconstruction"  # encode -> decode the real crops: the ceiling of a token model
+RETRIEVAL_ROW = "retrieval only"  # decode the top-1 text->motion reference: what the context already holds
 
 
 @dataclass
@@ -40,6 +42,8 @@ class T2MSettings:
     cut_to_reference_length: bool = False
     rare_fraction: float = 0.05
     rare_bins: int = 10
+    # The model's own reference rows (tokenizer reconstruction, retrieval only) when it offers them.
+    reference_rows: bool = True
 
 
 def matching_metrics(
@@ -111,8 +115,23 @@ class T2MEvaluation:
             raise RuntimeError(f"the model returned {len(motions)} motions for {len(texts)} texts x {num_samples}.")
         if self.settings.cut_to_reference_length:
             motions = [m[: int(lengths[i // num_samples])] for i, m in enumerate(motions)]
-        unit = self.evaluator.config.unit_length
         # An empty or sub-unit motion cannot be embedded; pad it with its last frame (or zeros) to one unit.
+        return self._padded(motions)
+
+    def _reference_rows(self, model: Any, texts: list[str], crops: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """Embeddings of the rows that place a model against its own parts (interface.ReferenceRows)."""
+        if not self.settings.reference_rows:
+            return {}
+        rows = {}
+        if hasattr(model, "reconstruct"):
+            rows[RECONSTRUCTION_ROW] = self._embed(model.reconstruct(crops))
+        retrieved = model.retrieve_motions(texts) if hasattr(model, "retrieve_motions") else None
+        if retrieved is not None:
+            rows[RETRIEVAL_ROW] = self._embed(self._padded(retrieved))
+        return rows
+
+    def _padded(self, motions: list[np.ndarray]) -> list[np.ndarray]:
+        unit = self.evaluator.config.unit_length
         return [m if len(m) >= unit else _pad_to(m, unit, self.evaluator.config.dim_pose) for m in motions]
 
     def _subsets(self, captions: np.ndarray) -> dict[str, Callable[[np.ndarray], tuple[np.ndarray, str]]]:
@@ -135,12 +154,15 @@ class T2MEvaluation:
         captions = split.pick_captions(rng)
         lengths, starts = split.crop(rng, unit, limit)
         texts = [split.texts[c] for c in captions]
-        rows = {REAL_ROW: self._embed(split.crops(lengths, starts))}
+        crops = split.crops(lengths, starts)
+        rows = {REAL_ROW: self._embed(crops)}
         if model is not None:
+            rows.update(self._reference_rows(model, texts, crops))
             rows["model"] = self._embed(self._generate(model, texts, lengths, 1))
         mm_rows = rng.choice(len(split), min(s.mm_texts, len(split)), replace=False)
         pairs = min(s.diversity_pairs, len(split))
         batching_seed = int(rng.integers(2**31))
+        diversity_seed = int(rng.integers(2**31))  # the same pairs for every row
         subsets = self._subsets(captions)
 
         results = {}
@@ -150,7 +172,7 @@ class T2MEvaluation:
                 self.text_embeddings[captions], embeddings, np.random.default_rng(batching_seed), s.batch_size, subsets
             )
             row["fid"] = metrics.fid(reference, embeddings)
-            row["diversity"] = metrics.diversity(embeddings, rng, pairs)
+            row["diversity"] = metrics.diversity(embeddings, np.random.default_rng(diversity_seed), pairs)
             self.timings["metrics"] += time.perf_counter() - start
             results[name] = row
         if model is not None and s.mm_generations >= 2:

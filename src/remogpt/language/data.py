@@ -79,6 +79,12 @@ class InstructionDataset(Dataset):
             task = "t2m"
         return self.example(item, task, rng)
 
+    def example_length(self, index: int) -> int:
+        """Tokens of the example drawn at `index` this epoch (prompt + target), for length bucketing."""
+        prompt, target = self[index]
+        encoded = self.vocabulary.tokenizer([prompt, target])["input_ids"]
+        return len(encoded[0]) + len(encoded[1])
+
     def example(self, item: MotionTextItem, task: str, rng: random.Random) -> tuple[str, str]:
         motion = self.vocabulary.motion_string
         tokens = item.tokens
@@ -108,6 +114,37 @@ class InstructionDataset(Dataset):
             instruction = sample_instruction(task, rng, motion_start=motion(tokens[:edge]), motion_end=motion(tokens[-edge:]))
             return build_prompt(instruction), motion(tokens[edge:-edge])
         raise ValueError(f"unknown task {task!r}")
+
+
+class LengthBucketSampler:
+    """Batches of examples of similar token length, so little compute goes to padding.
+
+    Each epoch shuffles the items, cuts them into pools of `pool_batches` batches, sorts each pool by the length
+    of the example the dataset draws for that epoch (prompt + target tokens) and cuts it into batches, then
+    shuffles the batches. A batch sampler for DataLoader(batch_sampler=...); it follows `dataset.set_epoch`.
+    """
+
+    def __init__(self, dataset: "InstructionDataset", batch_size: int, *, pool_batches: int = 50, drop_last: bool = False, seed: int = 0):
+        self.dataset, self.batch_size, self.pool_batches = dataset, batch_size, pool_batches
+        self.drop_last, self.seed = drop_last, seed
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        rng = random.Random(hash((self.seed, self.dataset.epoch, "buckets")))
+        order = list(range(len(self.dataset)))
+        rng.shuffle(order)
+        pool_size = self.batch_size * self.pool_batches
+        batches = []
+        for start in range(0, len(order), pool_size):
+            pool = sorted(order[start : start + pool_size], key=self.dataset.example_length)
+            batches += [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+        if self.drop_last:
+            batches = [b for b in batches if len(b) == self.batch_size]
+        rng.shuffle(batches)
+        return iter(batches)
 
 
 def collate_examples(batch: list[tuple[str, str]]) -> dict[str, list[str]]:

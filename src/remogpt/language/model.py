@@ -26,6 +26,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(d_model=64, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2, d_kv=32),
     # sized so the four-setting retrieval ablation trains on 2 CPU cores in about an hour
     "small": dict(d_model=128, d_ff=512, num_layers=3, num_decoder_layers=3, num_heads=4, d_kv=32),
+    "medium": dict(d_model=256, d_ff=1024, num_layers=4, num_decoder_layers=4, num_heads=4, d_kv=64),
     "base": dict(d_model=768, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12, d_kv=64),
 }
 

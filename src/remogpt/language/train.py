@@ -23,9 +23,12 @@ from typing import Sequence
 
 from ..errors import UserInputError
 
+GRADIENT_CLIP = 1.0  # max global gradient norm
+
 PRESETS = {
     "tiny": dict(model="tiny", batch_size=8, learning_rate=1e-3, warmup_steps=5, pretrain_steps=10, max_steps=20, val_every=10, text_vocab_size=500),
     "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=4000, max_steps=1500, val_every=500, text_vocab_size=1500),
+    "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="bf16-mixed"),
     "base": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000),
 }
 
@@ -52,6 +55,11 @@ class LanguageTrainingConfig:
     t5: str | None = None  # a local pretrained T5 directory instead of a preset
     pretrained_stage: str | None = None  # reuse stage 1 from another run directory
     seed: int = 0
+    precision: str | None = None  # Lightning precision: "bf16-mixed" (autocast, CPU with AVX512-BF16 or GPU) or "32"
+    bucket_by_length: bool = True  # batches of similar length (language/data.py LengthBucketSampler): less padding
+    snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
+    accelerator: str = "auto"
+    devices: int | str = "auto"
 
 
 def make_config(data, tokenizer, index, *, preset: str = "small", **overrides) -> LanguageTrainingConfig:
@@ -81,13 +89,20 @@ def _module_class():
             loss = self.model.loss(batch["prompts"], batch["targets"])
             self.log("val/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
 
+        def on_before_optimizer_step(self, optimizer):
+            # clipped here, not by the Trainer: Lightning's mixed-precision plugin refuses to clip for fused optimizers
+            torch.nn.utils.clip_grad_norm_(self.parameters(), GRADIENT_CLIP)
+
         def on_train_epoch_start(self):
             self.trainer.train_dataloader.dataset.set_epoch(self.current_epoch)
 
         def configure_optimizers(self):
             import math
 
-            optimizer = torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
+            # the fused kernel (one pass over all parameters) runs on CPU and CUDA in torch >= 2.4
+            optimizer = torch.optim.AdamW(
+                self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay, fused=True
+            )
             warmup, total = self.config.warmup_steps, max(self.total_steps, 1)
 
             def factor(step: int) -> float:
@@ -100,6 +115,19 @@ def _module_class():
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     return LanguageModelModule
+
+
+def _snapshot_callback(every: int, directory: Path):
+    """Saves the bare model every `every` optimizer steps, for learning curves (evaluated afterwards)."""
+    import lightning
+
+    class Snapshots(lightning.Callback):
+        def on_train_batch_end(self, trainer, module, *_):
+            step = trainer.global_step
+            if step % every == 0 and trainer.is_global_zero and not (directory / f"step{step:06d}").exists():
+                module.model.save_pretrained(directory / f"step{step:06d}")
+
+    return Snapshots()
 
 
 def motion_tokens_for(samples, motion_tokenizer, cache_path: Path) -> dict[str, list[int]]:
@@ -144,18 +172,27 @@ def _fit_stage(
     from torch.utils.data import DataLoader
 
     from ..training import fit, make_trainer, write_run_config
-    from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, collate_examples
+    from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, collate_examples
 
-    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage"))
+    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "accelerator", "devices"))
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
     mask_rate = config.query_mask_rate if stage2 else 0.0
     dataset = InstructionDataset(
         items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate, seed=config.seed
     )
     val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed + 1)
-    train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=len(items) > config.batch_size)
+    drop_last = len(items) > config.batch_size
+    if config.bucket_by_length:
+        sampler = LengthBucketSampler(dataset, config.batch_size, drop_last=drop_last, seed=config.seed)
+        train_loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_examples)
+    else:
+        train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=drop_last)
     val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
-    trainer = make_trainer(out_dir, max_steps=steps, val_every_n_steps=min(config.val_every, steps), gradient_clip_val=1.0)
+    callbacks = [_snapshot_callback(config.snapshot_every, out_dir / "snapshots")] if config.snapshot_every else []
+    trainer = make_trainer(
+        out_dir, max_steps=steps, val_every_n_steps=min(config.val_every, steps),
+        precision=config.precision, accelerator=config.accelerator, devices=config.devices, callbacks=callbacks,
+    )  # fmt: skip
     module = _module_class()(model, config, steps)
     fit(trainer, module, train_loader, val_loader, out_dir)
     model.eval()
@@ -238,7 +275,7 @@ def _copy_components(config: LanguageTrainingConfig, database, out_dir: Path) ->
     """Make the model directory self-contained: the frozen tokenizer, retriever and database it was trained with."""
     from ..pretrained import resolve_model_dir
 
-    for source, name in ((resolve_model_dir(config.tokenizer), "motion_tokenizer"), (resolve_model_dir(database.config.retriever), "retriever"), (Path(config.index), "database")):
+    for source, name in ((resolve_model_dir(config.tokenizer), "motion_tokenizer"), (resolve_model_dir(database.retriever_path()), "retriever"), (Path(config.index), "database")):
         target = out_dir / name
         if target.exists():
             shutil.rmtree(target)

@@ -302,6 +302,13 @@ class RetrievalDatabase:
         database.location = directory
         return database
 
+    def retriever_path(self) -> Path:
+        """The copy beside the database inside a ReMoGPT model directory, else the path recorded at build time."""
+        location = getattr(self, "location", None)
+        if location is not None and (location.parent / MODEL_BUNDLE).is_file():
+            return location.parent / "retriever"
+        return Path(self.config.retriever)
+
     def load_retriever(self, directory: str | os.PathLike | None = None, map_location: str = "cpu"):
         """The PL-TMR model that embeds queries for this database.
 
@@ -310,13 +317,11 @@ class RetrievalDatabase:
         """
         from .model import PLTMR
 
-        location = getattr(self, "location", None)
-        if directory is None and location is not None and (location.parent / MODEL_BUNDLE).is_file():
-            directory = location.parent / "retriever"
-        model = PLTMR.from_pretrained(directory or self.config.retriever, map_location=map_location)
+        directory = directory or self.retriever_path()
+        model = PLTMR.from_pretrained(directory, map_location=map_location)
         if model.config.latent_dim != self.config.latent_dim:
             raise UserInputError(
-                f"retriever '{directory or self.config.retriever}' embeds into {model.config.latent_dim} dims, "
+                f"retriever '{directory}' embeds into {model.config.latent_dim} dims, "
                 f"but the index holds {self.config.latent_dim}-dim embeddings."
             )
         return model
