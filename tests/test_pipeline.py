@@ -143,3 +143,27 @@ def test_reference_rows_come_from_the_models_own_parts(remogpt, synth_dir):
         assert len(motion) == factor * refs[0].motion.count("<motion_id_")  # the first (text->motion) reference
     captions = remogpt.retrieve_captions(motions)
     assert captions == [refs[0].caption for refs in remogpt.context.for_motions(motions)]
+
+
+def test_candidates_keep_the_sample_the_retriever_ranks_first(remogpt):
+    texts = ["a person walks forward", "someone jumps"]
+    remogpt.sampling.candidates = 1
+    pool = remogpt.generate_motions(texts, num_samples=4, seed=3)  # the same draws the reranker sees
+    scores = np.einsum(
+        "td,tcd->tc", remogpt.retriever.embed_texts(texts),
+        remogpt.retriever.embed_motions([m.features for m in pool]).reshape(2, 4, -1),
+    )  # fmt: skip
+    try:
+        remogpt.sampling.candidates = 4
+        kept = remogpt.generate_motions(texts, num_samples=1, seed=3)
+    finally:
+        remogpt.sampling.candidates = 1
+    assert [m.text for m in kept] == texts
+    for t, motion in enumerate(kept):
+        assert motion.tokens == pool[t * 4 + int(scores[t].argmax())].tokens
+    remogpt.sampling.candidates = 0
+    try:
+        with pytest.raises(Exception, match="candidates"):
+            remogpt.generate_motions(texts)
+    finally:
+        remogpt.sampling.candidates = 1

@@ -19,6 +19,7 @@ import numpy as np
 from .errors import UserInputError
 
 BUNDLE_NAME = "remogpt.json"
+MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 
 
 @dataclass
@@ -28,6 +29,8 @@ class BundleConfig:
     fps: float = 20.0
     feature_dim: int = 263
     training: dict = field(default_factory=dict)
+    # Decoding default: motions sampled per requested motion, the one the retriever scores closest to the text kept.
+    candidates: int = 1
 
 
 @dataclass
@@ -45,6 +48,9 @@ class SamplingSettings:
     top_k: int | None = None
     top_p: float | None = None
     caption_beams: int = 1  # greedy by default; >1 = beam search for captions
+    # >1: sample this many motions per requested motion and keep the one PL-TMR finds closest to the text
+    # (reranking; the retriever is the model's own part, never the evaluator)
+    candidates: int = 1
 
 
 class ReMoGPT:
@@ -56,7 +62,7 @@ class ReMoGPT:
         self.bundle = bundle or BundleConfig(retrieval="none")
         mode = self.bundle.retrieval if database is not None else "none"
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.bundle.k)
-        self.sampling = SamplingSettings()
+        self.sampling = SamplingSettings(candidates=self.bundle.candidates if retriever is not None else 1)
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> "ReMoGPT":
@@ -74,8 +80,9 @@ class ReMoGPT:
         lm = MotionLanguageModel.from_pretrained(directory, map_location=device)
         tokenizer = MotionTokenizer.from_pretrained(directory / "motion_tokenizer", map_location=device)
         retriever = database = None
-        if bundle.retrieval != "none":
+        if bundle.retrieval != "none" or bundle.candidates > 1:  # the retriever also reranks candidates
             retriever = PLTMR.from_pretrained(directory / "retriever", map_location=device)
+        if bundle.retrieval != "none":
             database = RetrievalDatabase.load(directory / "database")
         return cls(lm, tokenizer, retriever, database, bundle)
 
@@ -112,10 +119,11 @@ class ReMoGPT:
         factor = self.motion_tokenizer.config.downsample_factor
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
+        candidates = self._candidates()
         ids = self.lm.generate_ids(
             prompts,
             motion=True,
-            num_samples=num_samples,
+            num_samples=num_samples * candidates,
             temperature=self.sampling.temperature,
             top_k=self.sampling.top_k,
             top_p=self.sampling.top_p,
@@ -123,10 +131,13 @@ class ReMoGPT:
             max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
-        for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples)):
+        for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
             if frames:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
         features = self.motion_tokenizer.decode(codes)
+        if candidates > 1:
+            keep = self._best_candidates(texts, features, num_samples, candidates)
+            codes, features = [codes[i] for i in keep], [features[i] for i in keep]
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
             text_index = i // num_samples
@@ -134,6 +145,21 @@ class ReMoGPT:
                 GeneratedMotion(texts[text_index], row_codes, row_features, features_to_joints(row_features), references[text_index])
             )
         return results
+
+    def _candidates(self) -> int:
+        count = int(self.sampling.candidates)
+        if not 1 <= count <= MAX_CANDIDATES:
+            raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {count}.")
+        if count > 1 and self.retriever is None:
+            raise UserInputError("reranking candidates needs the model's retriever, and this model directory has none.")
+        return count
+
+    def _best_candidates(self, texts: Sequence[str], features: list[np.ndarray], num_samples: int, candidates: int) -> list[int]:
+        """Index of the candidate closest to its text (retriever cosine) in each group of `candidates` rows."""
+        text_embeddings = self.retriever.embed_texts(list(texts))
+        motion_embeddings = self.retriever.embed_motions(features).reshape(len(texts), num_samples, candidates, -1)
+        best = np.einsum("td,tscd->tsc", text_embeddings, motion_embeddings).argmax(-1)
+        return [(t * num_samples + s) * candidates + int(best[t, s]) for t in range(len(texts)) for s in range(num_samples)]
 
     def generate(self, texts: Sequence[str], lengths: Sequence[int] | None = None, num_samples: int = 1) -> list[np.ndarray]:
         """The evaluation interface: raw features per text, text-major. The model decides the length itself."""

@@ -137,6 +137,12 @@ def evaluate_t2m_command(
     out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
+    candidates: Optional[int] = typer.Option(
+        None, "--candidates", help="Motions sampled per text, the retriever's best kept (default: the model's)."
+    ),
+    reference_rows: bool = typer.Option(
+        True, "--reference-rows/--no-reference-rows", help="Add the tokenizer-reconstruction and retrieval-only rows."
+    ),
 ):
     """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
     from ..errors import UserInputError
@@ -144,10 +150,13 @@ def evaluate_t2m_command(
 
     if replications < 1:
         raise UserInputError(f"--replications must be >= 1, got {replications}.")
+    if candidates is not None and candidates < 1:
+        raise UserInputError(f"--candidates must be >= 1, got {candidates}.")
     result, markdown = run_t2m(
         data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
+        candidates=candidates, reference_rows=reference_rows,
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)

@@ -81,6 +81,9 @@ def generate_command(
     temperature: float = typer.Option(1.0, help="Sampling temperature."),
     top_k: Optional[int] = typer.Option(None, help="Top-k sampling."),
     top_p: Optional[float] = typer.Option(None, help="Nucleus sampling."),
+    candidates: Optional[int] = typer.Option(
+        None, "--candidates", help="Sample N motions and keep the one the retriever finds closest to the text (default: the model's)."
+    ),
 ):
     """Generate a motion from text."""
     from ..io import save_npy
@@ -96,6 +99,8 @@ def generate_command(
         raise UserInputError(f"--temperature must be positive, not {temperature}.")
     remogpt = _load_model(model)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
+    if candidates is not None:
+        remogpt.sampling.candidates = candidates
     frames = int(round(length * remogpt.bundle.fps)) if length else None
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:

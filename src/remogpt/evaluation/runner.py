@@ -22,6 +22,14 @@ def _model(model_dir: str | os.PathLike | None, device: str) -> tuple[Any, dict 
     return load_model(model_dir, device=device), read_json(Path(model_dir) / CONFIG_NAME)
 
 
+def _sampling(model: Any) -> dict | None:
+    """The decoding settings the model ran with (read back from it), for the result's provenance."""
+    from dataclasses import asdict, is_dataclass
+
+    sampling = getattr(model, "sampling", None)
+    return asdict(sampling) if is_dataclass(sampling) else None
+
+
 def _with_provenance(
     result: dict, *, model_dir, name, evaluator, data, split, test, model_config, device, seed, replications, start
 ) -> dict:
@@ -49,6 +57,8 @@ def run_t2m(
     device: str = "cpu",
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
+    candidates: int | None = None,
+    reference_rows: bool = True,
 ) -> tuple[dict, str]:
     from .t2m import T2MEvaluation, T2MSettings
 
@@ -56,8 +66,15 @@ def run_t2m(
     evaluator = load_evaluator(evaluator_dir, map_location=device)
     test = EvalSplit.from_folder(data, split)
     model, model_config = _model(model_dir, device)
+    if candidates is not None:  # a decoding choice of the generator, so it is recorded with the result
+        if not hasattr(model, "sampling"):
+            raise UserInputError(f"--candidates {candidates} needs a model that samples its motions.")
+        model.sampling.candidates = candidates
     rarity = caption_rarity(test, [t for t, _ in split_captions(data, "train")], device) if rare else None
-    settings = T2MSettings(replications=replications, seed=seed, mm_generations=mm_generations, cut_to_reference_length=cut_to_length)
+    settings = T2MSettings(
+        replications=replications, seed=seed, mm_generations=mm_generations, cut_to_reference_length=cut_to_length,
+        reference_rows=reference_rows,
+    )  # fmt: skip
     evaluation = T2MEvaluation(
         evaluator, test, settings, caption_rarity=rarity,
         sample_subsets={RARE_COMPOSITIONS_SPLIT: test.subset_mask(data, RARE_COMPOSITIONS_SPLIT)}, progress=progress,
@@ -66,6 +83,7 @@ def run_t2m(
         evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
         model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
+    result["provenance"]["sampling"] = _sampling(model)
     return result, t2m_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -110,4 +128,5 @@ def run_m2t(
     )  # fmt: skip
     # what the captioner decoded with, read back from it rather than echoed from the argument
     result["provenance"]["caption_beams"] = model.sampling.caption_beams if hasattr(model, "sampling") else None
+    result["provenance"]["sampling"] = _sampling(model)
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
