@@ -252,3 +252,55 @@ def test_a_local_pretrained_t5_directory_is_extended_with_motion_tokens(tmp_path
     assert torch.equal(loaded.t5.lm_head.weight, lm.t5.lm_head.weight)
     with pytest.raises(Exception, match="not a local Hugging Face T5 directory"):
         MotionLanguageModel.from_t5(tmp_path / "nothing", codebook_size=16)
+
+
+def test_length_buckets_group_similar_examples_and_cover_every_item_once(vocabulary):
+    from remogpt.language.data import LengthBucketSampler
+
+    items = [MotionTextItem(f"{i:06d}", f"{i:06d}", list(range(1 + i % 15)), ["someone jumps twice"]) for i in range(96)]
+    dataset = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, task_weights={"t2m": 1.0}, seed=0)
+    sampler = LengthBucketSampler(dataset, 8, pool_batches=12, seed=0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 12 and sorted(i for b in batches for i in b) == list(range(96))
+    spread = [max(map(dataset.example_length, b)) - min(map(dataset.example_length, b)) for b in batches]
+    lengths = [dataset.example_length(i) for i in range(96)]
+    assert max(spread) < (max(lengths) - min(lengths)) / 3  # a batch holds near-equal lengths
+    dataset.set_epoch(1)
+    assert list(sampler) != batches  # a new epoch, new batches
+
+
+def test_motion_corruption_replaces_decoder_input_codes_only(vocabulary, model):
+    torch.manual_seed(0)
+    targets = [vocabulary.motion_string([i % 16 for i in range(40)])] * 64
+    labels = model.encode_targets(targets)
+    inputs = model.t5._shift_right(labels)
+    corrupted = model.corrupt_motion_codes(inputs, 0.8)
+    is_code = (inputs >= vocabulary.first_motion_id) & (inputs < vocabulary.first_motion_id + 16)
+    assert torch.equal(corrupted[~is_code], inputs[~is_code])  # markers, start and padding untouched
+    assert ((corrupted >= vocabulary.first_motion_id) & (corrupted < vocabulary.first_motion_id + 16))[is_code].all()
+    changed = (corrupted != inputs).float().sum(1) / is_code.float().sum(1)
+    assert 0.0 <= changed.min() < 0.2 and 0.5 < changed.max() <= 0.8  # a rate drawn per example from [0, 0.8]
+    assert torch.equal(model.corrupt_motion_codes(inputs, 0.0), inputs)
+    # the loss still scores the true codes: corruption changes it, fitting the labels stays the objective
+    prompts = ["### Input:\nShow me someone jumps\n### Output:"] * 64
+    assert model.loss(prompts, targets, corruption=0.5).item() != pytest.approx(model.loss(prompts, targets).item())
+
+
+def test_training_draws_references_from_the_pool_and_validation_takes_the_top(vocabulary):
+    import random
+
+    pool = [Reference(f"neighbour {i}", vocabulary.motion_string([i])) for i in range(3)]
+    same = [Reference(f"caption {i}", vocabulary.motion_string([8 + i])) for i in range(3)]
+    item = MotionTextItem("000001", "000001", [1, 2, 3, 4], ["someone jumps twice"], [pool + same], pool + same)
+    train = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, references=(1, 3), sample_references=True)
+    val = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, references=(1, 3))
+    seen = set()
+    for seed in range(30):
+        for task in ("t2m", "m2t"):
+            prompt = train.example(item, task, random.Random(seed))[0]
+            context = prompt.split("### Context:")[1]
+            assert context.count("Text: ") == 2 and context.count("neighbour") == 1 and context.count("caption") == 1
+            seen.add(next(r.caption for r in pool if r.caption in context))
+            top = val.example(item, task, random.Random(seed))[0]
+            assert "neighbour 0" in top and "caption 0" in top and "neighbour 1" not in top
+    assert seen == {r.caption for r in pool}

@@ -36,6 +36,12 @@ def train_lm_command(
     precision: Optional[str] = typer.Option(None, help="Lightning precision: bf16-mixed or 32 (default: the preset's)."),
     bucket: Optional[bool] = typer.Option(None, "--bucket/--no-bucket", help="Batch examples of similar length (default on)."),
     snapshot_every: Optional[int] = typer.Option(None, min=0, help="Also save the model every N steps (learning curves)."),
+    motion_corruption: Optional[float] = typer.Option(
+        None, min=0.0, max=0.99, help="Up to this share of decoder-input motion codes made random in training (T2M-GPT)."
+    ),
+    reference_pool: Optional[int] = typer.Option(
+        None, min=1, help="Stage 2: draw each prompt's k references per kind from the top N (default: the top k)."
+    ),
     accelerator: Optional[str] = typer.Option(None, help="Lightning accelerator: auto, cpu or gpu."),
     devices: Optional[str] = typer.Option(None, help="Lightning devices: auto, a count, or a list."),
     seed: int = typer.Option(0, help="Random seed."),
@@ -51,7 +57,7 @@ def train_lm_command(
         pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
         learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,
-        accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
+        motion_corruption=motion_corruption, reference_pool=reference_pool, accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
     )
     train_language_model(config, out, pretrain_only=pretrain_only)
     typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}" if pretrain_only else f"model written to {out}")

@@ -55,9 +55,15 @@ class InstructionDataset(Dataset):
         downsample_factor: int,
         task_weights: dict[str, float] | None = None,
         query_mask_rate: float = 0.0,
+        references: tuple[int, int] | None = None,
+        sample_references: bool = False,
         seed: int = 0,
     ):
         self.items = list(items)
+        # (k, pool): each item's context lists hold `pool` references per kind; a prompt uses k per kind, the top k,
+        # or (sample_references, training) k drawn at random from the pool, so a clip is not always paired with
+        # the same neighbour
+        self.references, self.sample_references = references, sample_references
         self.vocabulary = vocabulary
         self.fps, self.downsample_factor = fps, downsample_factor
         weights = task_weights or DEFAULT_TASK_WEIGHTS
@@ -79,6 +85,17 @@ class InstructionDataset(Dataset):
             task = "t2m"
         return self.example(item, task, rng)
 
+    def _chosen(self, references: list[Reference], rng: random.Random) -> list[Reference]:
+        if self.references is None or not references:
+            return references
+        k, pool = self.references
+        if pool <= k or len(references) % pool:
+            return references[: len(references) if pool <= k else k]
+        groups = [references[i : i + pool] for i in range(0, len(references), pool)]
+        if not self.sample_references:
+            return [ref for group in groups for ref in group[:k]]
+        return [group[i] for group in groups for i in sorted(rng.sample(range(len(group)), k))]
+
     def example_length(self, index: int) -> int:
         """Tokens of the example drawn at `index` this epoch (prompt + target), for length bucketing."""
         prompt, target = self[index]
@@ -94,7 +111,7 @@ class InstructionDataset(Dataset):
             instruction = sample_instruction(
                 task, rng, caption=item.captions[which], seconds=f"{frames / self.fps:.1f}", frames=str(frames)
             )
-            context = item.text_context[which] if item.text_context else []
+            context = self._chosen(item.text_context[which], rng) if item.text_context else []
             return build_prompt(instruction, context), motion(tokens)
         if task == "m2t":
             masked: set[int] = set()
@@ -102,7 +119,7 @@ class InstructionDataset(Dataset):
                 rate = rng.uniform(0.0, self.query_mask_rate)
                 masked = {i for i in range(len(tokens)) if rng.random() < rate}
             instruction = sample_instruction(task, rng, motion=motion(tokens, masked))
-            return build_prompt(instruction, item.motion_context), rng.choice(item.captions)
+            return build_prompt(instruction, self._chosen(item.motion_context, rng)), rng.choice(item.captions)
         if task == "paraphrase":  # text in, caption out: practice for reading the Context block's captions
             source, target = rng.sample(item.captions, 2)
             return build_prompt(sample_instruction(task, rng, caption=source)), target

@@ -129,8 +129,23 @@ class MotionLanguageModel(Pretrained, nn.Module):
         labels[labels == self.vocabulary.pad_id] = -100
         return labels
 
-    def loss(self, prompts: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
-        return self.t5(**self.encode_prompts(prompts), labels=self.encode_targets(targets)).loss
+    def loss(self, prompts: Sequence[str], targets: Sequence[str], corruption: float = 0.0) -> torch.Tensor:
+        """Teacher-forced cross-entropy. `corruption` > 0: each example's decoder-input motion codes are replaced by
+        random codes with a rate drawn from [0, corruption] (T2M-GPT's remedy for exposure bias: the model learns
+        to continue from its own imperfect samples); the labels stay the true codes."""
+        labels = self.encode_targets(targets)
+        decoder_input_ids = self.t5._shift_right(labels)
+        if corruption > 0:
+            decoder_input_ids = self.corrupt_motion_codes(decoder_input_ids, corruption)
+        return self.t5(**self.encode_prompts(prompts), decoder_input_ids=decoder_input_ids, labels=labels).loss
+
+    def corrupt_motion_codes(self, ids: torch.Tensor, max_rate: float) -> torch.Tensor:
+        first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
+        is_code = (ids >= first) & (ids < first + size)
+        rate = torch.rand(ids.shape[0], 1, device=ids.device) * max_rate
+        replace = is_code & (torch.rand(ids.shape, device=ids.device) < rate)
+        random_codes = torch.randint(first, first + size, ids.shape, device=ids.device)
+        return torch.where(replace, random_codes, ids)
 
     @torch.no_grad()
     def generate_ids(

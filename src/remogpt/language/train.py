@@ -57,6 +57,8 @@ class LanguageTrainingConfig:
     seed: int = 0
     precision: str | None = None  # Lightning precision: "bf16-mixed" (autocast, CPU with AVX512-BF16 or GPU) or "32"
     bucket_by_length: bool = True  # batches of similar length (language/data.py LengthBucketSampler): less padding
+    motion_corruption: float = 0.0  # up to this share of decoder-input motion codes made random (model.loss)
+    reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"
     devices: int | str = "auto"
@@ -81,7 +83,7 @@ def _module_class():
             self.model, self.config, self.total_steps = model, config, total_steps
 
         def training_step(self, batch, _):
-            loss = self.model.loss(batch["prompts"], batch["targets"])
+            loss = self.model.loss(batch["prompts"], batch["targets"], corruption=self.config.motion_corruption)
             self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
             return loss
 
@@ -177,10 +179,12 @@ def _fit_stage(
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "accelerator", "devices"))
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
     mask_rate = config.query_mask_rate if stage2 else 0.0
+    references = (config.k, max(config.k, config.reference_pool))
     dataset = InstructionDataset(
-        items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate, seed=config.seed
-    )
-    val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, seed=config.seed + 1)
+        items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate,
+        references=references, sample_references=True, seed=config.seed,
+    )  # fmt: skip
+    val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1)
     drop_last = len(items) > config.batch_size
     if config.bucket_by_length:
         sampler = LengthBucketSampler(dataset, config.batch_size, drop_last=drop_last, seed=config.seed)
@@ -217,6 +221,8 @@ def train_language_model(
         raise UserInputError(f"--retrieval must be one of {', '.join(RETRIEVAL_MODES)}, not '{config.retrieval}'.")
     if config.k < 1:
         raise UserInputError(f"--k must be at least 1, not {config.k}.")
+    if not 0.0 <= config.motion_corruption < 1.0:
+        raise UserInputError(f"--motion-corruption must be in [0, 1), not {config.motion_corruption}.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
@@ -255,7 +261,8 @@ def train_language_model(
     if pretrain_only:
         return model
 
-    context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, config.k)
+    # references are looked up once: the top `reference_pool` per kind, of which each prompt uses k
+    context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, max(config.k, config.reference_pool))
     with torch.no_grad():
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
     model.train()
