@@ -29,8 +29,10 @@ class BundleConfig:
     fps: float = 20.0
     feature_dim: int = 263
     training: dict = field(default_factory=dict)
-    # Decoding default: motions sampled per requested motion, the one the retriever scores closest to the text kept.
+    # Decoding defaults: motions sampled per requested motion (the one the retriever scores closest to the text
+    # kept), and the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off).
     candidates: int = 1
+    context_guidance: float = 0.0
 
 
 @dataclass
@@ -51,6 +53,8 @@ class SamplingSettings:
     # >1: sample this many motions per requested motion and keep the one PL-TMR finds closest to the text
     # (reranking; the retriever is the model's own part, never the evaluator)
     candidates: int = 1
+    # >0: classifier-free guidance of motion tokens toward the prompt's references (vs the prompt without them)
+    context_guidance: float = 0.0
 
 
 class ReMoGPT:
@@ -62,7 +66,9 @@ class ReMoGPT:
         self.bundle = bundle or BundleConfig(retrieval="none")
         mode = self.bundle.retrieval if database is not None else "none"
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.bundle.k)
-        self.sampling = SamplingSettings(candidates=self.bundle.candidates if retriever is not None else 1)
+        self.sampling = SamplingSettings(
+            candidates=self.bundle.candidates if retriever is not None else 1, context_guidance=self.bundle.context_guidance
+        )
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> "ReMoGPT":
@@ -109,13 +115,15 @@ class ReMoGPT:
             torch.manual_seed(seed)
         lengths = list(lengths) if lengths is not None else [None] * len(texts)
         references = self.context.for_texts(texts)
-        prompts = []
+        prompts, plain_prompts = [], []
         for text, frames, refs in zip(texts, lengths, references):
             if frames:
                 instruction = first_instruction("t2m_frames", caption=text, frames=str(int(frames)))
             else:
                 instruction = first_instruction("t2m", caption=text)
             prompts.append(build_prompt(instruction, refs))
+            plain_prompts.append(build_prompt(instruction))
+        guided = self.sampling.context_guidance != 0.0 and any(references)
         factor = self.motion_tokenizer.config.downsample_factor
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
@@ -129,6 +137,8 @@ class ReMoGPT:
             top_p=self.sampling.top_p,
             min_motion_tokens=wanted,
             max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
+            guidance_prompts=plain_prompts if guided else None,
+            guidance_scale=self.sampling.context_guidance,
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):

@@ -23,9 +23,9 @@ from .errors import UserInputError
 
 # Per pipeline preset: the preset of each stage and the evaluation's replications.
 PIPELINE_PRESETS = {
-    "tiny": dict(tokenizer="tiny", retriever="tiny", evaluator="tiny", lm="tiny", replications=2, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
-    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
-    "paper": dict(tokenizer="paper", retriever="paper", evaluator="paper", lm="base", replications=20, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "tiny": dict(tokenizer="tiny", retriever="tiny", evaluator="tiny", lm="tiny", replications=2, mm_generations=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=5, mm_generations=10, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "paper": dict(tokenizer="paper", retriever="paper", evaluator="paper", lm="base", replications=20, mm_generations=30, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
 }
 
 
@@ -154,20 +154,32 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     stage("language_model", lambda: (out / "remogpt.json").is_file(), language_model)
 
     if settings.evaluate:
-        stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say))
+        stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"]))
     return out
 
 
-def write_report(model_dir: Path, data: Path, replications: int, say: Callable[[str], None] = print) -> dict:
-    """Text-to-motion and motion-to-text on the test split with the model's own evaluator -> report.json/.md."""
+def write_report(
+    model_dir: Path, data: Path, replications: int, say: Callable[[str], None] = print, mm_generations: int = 30
+) -> dict:
+    """Text-to-motion and motion-to-text with the model's own evaluator, reference rows included -> report.json/.md."""
     from .evaluation.runner import run_m2t, run_t2m
     from .io import atomic_path, save_json
 
-    t2m, t2m_table = run_t2m(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, name="ReMoGPT")
-    m2t, m2t_table = run_m2t(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, bertscore=False, name="ReMoGPT")
-    save_json(model_dir / "report.json", {"t2m": t2m, "m2t": m2t})
-    text = f"# Evaluation of {model_dir.name} on {data} (test split)\n\n## Text to motion\n\n{t2m_table}\n\n## Motion to text\n\n{m2t_table}\n"
+    from .evaluation.protocol import RARE_COMPOSITIONS_SPLIT
+
+    # the test split, and the rare-composition split where the dataset has one (the built-in data does)
+    splits = ["test"] + ([RARE_COMPOSITIONS_SPLIT] if (Path(data) / f"{RARE_COMPOSITIONS_SPLIT}.txt").is_file() else [])
+    results, sections = {}, [f"# Evaluation of {model_dir.name} on {data}"]
+    for split in splits:
+        common = dict(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, split=split, name="ReMoGPT")
+        t2m, t2m_table = run_t2m(**common, mm_generations=mm_generations)
+        m2t, m2t_table = run_m2t(**common, bertscore=False)
+        key = "" if split == "test" else f"_{split}"
+        results[f"t2m{key}"], results[f"m2t{key}"] = t2m, m2t
+        sections.append(f"## Text to motion ({split} split)\n\n{t2m_table}\n\n## Motion to text ({split} split)\n\n{m2t_table}")
+    save_json(model_dir / "report.json", results)
+    text = "\n\n".join(sections) + "\n"
     with atomic_path(model_dir / "report.md") as tmp:
         tmp.write_text(text)
     say(text)
-    return {"replications": replications}
+    return {"replications": replications, "splits": splits, "mm_generations": mm_generations}

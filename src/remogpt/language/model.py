@@ -161,6 +161,8 @@ class MotionLanguageModel(Pretrained, nn.Module):
         num_beams: int = 1,
         max_new_tokens: int | None = None,
         min_motion_tokens: int | Sequence[int] = 0,
+        guidance_prompts: Sequence[str] | None = None,
+        guidance_scale: float = 0.0,
     ) -> list[list[int]]:
         """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
 
@@ -171,8 +173,13 @@ class MotionLanguageModel(Pretrained, nn.Module):
         from transformers import LogitsProcessorList
 
         inputs = self.encode_prompts(prompts)
-        minimum = torch.as_tensor(min_motion_tokens).expand(len(prompts)).repeat_interleave(num_samples * num_beams)
+        rows = num_samples * num_beams
+        minimum = torch.as_tensor(min_motion_tokens).expand(len(prompts)).repeat_interleave(rows)
         processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, minimum) if motion else TextOnlyLogits(self.vocabulary)])
+        if guidance_prompts is not None and guidance_scale != 0.0:
+            if len(guidance_prompts) != len(prompts):
+                raise ValueError("guidance_prompts needs one prompt per prompt")
+            processors.insert(0, ContextGuidance(self, guidance_prompts, guidance_scale, rows))
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -187,6 +194,35 @@ class MotionLanguageModel(Pretrained, nn.Module):
             use_cache=True,
         )
         return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
+
+
+class ContextGuidance:
+    """Classifier-free guidance between each prompt and the same prompt without its Context block.
+
+    log p = (1 + s) log p(x | prompt) - s log p(x | prompt without context): s > 0 moves each step toward what the
+    retrieved references add. The context-free prompts run through the decoder alongside, with their own KV cache.
+    Must be the first logits processor (before the masks that set -inf).
+    """
+
+    def __init__(self, model: "MotionLanguageModel", prompts: Sequence[str], scale: float, rows_per_prompt: int):
+        inputs = model.encode_prompts(prompts)
+        self.t5, self.scale = model.t5, scale
+        self.attention_mask = inputs["attention_mask"].repeat_interleave(rows_per_prompt, 0)
+        encoded = self.t5.get_encoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        self.encoder_outputs = (encoded.last_hidden_state.repeat_interleave(rows_per_prompt, 0),)
+        self.cache, self.seen = None, 0
+
+    @torch.no_grad()
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        new = input_ids[:, self.seen :]
+        out = self.t5(
+            encoder_outputs=self.encoder_outputs, attention_mask=self.attention_mask, decoder_input_ids=new,
+            cache=self.cache, use_cache=True,
+        )  # fmt: skip
+        self.cache, self.seen = out.cache, input_ids.shape[1]
+        conditional = torch.log_softmax(scores.float(), -1)
+        unconditional = torch.log_softmax(out.logits[:, -1].float(), -1)
+        return conditional + self.scale * (conditional - unconditional)
 
 
 class TextOnlyLogits:

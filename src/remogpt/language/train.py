@@ -59,6 +59,7 @@ class LanguageTrainingConfig:
     bucket_by_length: bool = True  # batches of similar length (language/data.py LengthBucketSampler): less padding
     motion_corruption: float = 0.0  # up to this share of decoder-input motion codes made random (model.loss)
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
+    candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"
     devices: int | str = "auto"
@@ -176,7 +177,7 @@ def _fit_stage(
     from ..training import fit, make_trainer, write_run_config
     from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, collate_examples
 
-    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "accelerator", "devices"))
+    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "accelerator", "devices", "candidates"))
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
     mask_rate = config.query_mask_rate if stage2 else 0.0
     references = (config.k, max(config.k, config.reference_pool))
@@ -273,7 +274,10 @@ def train_language_model(
     from ..io import save_json
     from ..pipeline import BUNDLE_NAME, BundleConfig
 
-    bundle = BundleConfig(retrieval=config.retrieval, k=config.k, fps=folder.fps, feature_dim=folder.feature_dim, training=asdict(config))
+    bundle = BundleConfig(
+        retrieval=config.retrieval, k=config.k, fps=folder.fps, feature_dim=folder.feature_dim, training=asdict(config),
+        candidates=config.candidates,
+    )  # fmt: skip
     save_json(out_dir / BUNDLE_NAME, {"model_type": "remogpt", "remogpt_version": __version__, **asdict(bundle)})
     return model
 
