@@ -304,3 +304,27 @@ def test_training_draws_references_from_the_pool_and_validation_takes_the_top(vo
             top = val.example(item, task, random.Random(seed))[0]
             assert "neighbour 0" in top and "caption 0" in top and "neighbour 1" not in top
     assert seen == {r.caption for r in pool}
+
+
+def test_context_guidance_at_zero_changes_nothing_and_moves_toward_the_context(model, vocabulary):
+    from remogpt.language.model import ContextGuidance
+
+    ref = Reference("a person waves", vocabulary.motion_string([5, 6, 7]))
+    prompts = [build_prompt("Show me a motion that illustrates someone jumps", [ref]), build_prompt("Animate this: a man hops", [ref])]
+    plain = [build_prompt("Show me a motion that illustrates someone jumps"), build_prompt("Animate this: a man hops")]
+    torch.manual_seed(0)
+    reference = model.generate_ids(prompts, motion=True, num_samples=2)
+    torch.manual_seed(0)
+    assert model.generate_ids(prompts, motion=True, num_samples=2, guidance_prompts=plain, guidance_scale=0.0) == reference
+    torch.manual_seed(0)
+    guided = model.generate_ids(prompts, motion=True, num_samples=2, guidance_prompts=plain, guidance_scale=3.0)
+    assert len(guided) == 4 and all(vocabulary.motion_codes(row) for row in guided)
+    # one step by hand: (1 + s) log p(x | context) - s log p(x | no context)
+    step = ContextGuidance(model, plain[:1], 2.0, 1)
+    start = torch.full((1, 1), vocabulary.pad_id)
+    with torch.no_grad():
+        inputs = model.encode_prompts(prompts[:1])
+        with_context = model.t5(**inputs, decoder_input_ids=start).logits[:, -1]
+        without = model.t5(**model.encode_prompts(plain[:1]), decoder_input_ids=start).logits[:, -1]
+    expected = 3.0 * torch.log_softmax(with_context, -1) - 2.0 * torch.log_softmax(without, -1)
+    assert torch.allclose(step(start, with_context), expected, atol=1e-5)

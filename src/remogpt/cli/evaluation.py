@@ -143,6 +143,9 @@ def evaluate_t2m_command(
     reference_rows: bool = typer.Option(
         True, "--reference-rows/--no-reference-rows", help="Add the tokenizer-reconstruction and retrieval-only rows."
     ),
+    context_guidance: Optional[float] = typer.Option(
+        None, "--context-guidance", help="Guidance scale toward the retrieved references (default: the model's)."
+    ),
 ):
     """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
     from ..errors import UserInputError
@@ -156,7 +159,7 @@ def evaluate_t2m_command(
         data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
-        candidates=candidates, reference_rows=reference_rows,
+        candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance,
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)

@@ -90,6 +90,9 @@ def generate_command(
     candidates: Optional[int] = typer.Option(
         None, "--candidates", help="Sample N motions and keep the one the retriever finds closest to the text (default: the model's)."
     ),
+    context_guidance: Optional[float] = typer.Option(
+        None, "--context-guidance", help="Guidance scale toward the retrieved references (0 = off; default: the model's)."
+    ),
 ):
     """Generate a motion from text."""
     from ..io import save_npy
@@ -107,6 +110,10 @@ def generate_command(
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
         remogpt.sampling.candidates = candidates
+    if context_guidance is not None:
+        if not 0.0 <= context_guidance <= 10.0:
+            raise UserInputError(f"--context-guidance must be between 0 and 10, not {context_guidance}.")
+        remogpt.sampling.context_guidance = context_guidance
     frames = int(round(length * remogpt.bundle.fps)) if length else None
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:

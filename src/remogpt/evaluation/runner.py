@@ -59,6 +59,7 @@ def run_t2m(
     progress: Callable[[str], None] | None = None,
     candidates: int | None = None,
     reference_rows: bool = True,
+    context_guidance: float | None = None,
 ) -> tuple[dict, str]:
     from .t2m import T2MEvaluation, T2MSettings
 
@@ -70,6 +71,10 @@ def run_t2m(
         if not hasattr(model, "sampling"):
             raise UserInputError(f"--candidates {candidates} needs a model that samples its motions.")
         model.sampling.candidates = candidates
+    if context_guidance is not None:
+        if not hasattr(model, "sampling"):
+            raise UserInputError(f"--context-guidance {context_guidance} needs a model that samples its motions.")
+        model.sampling.context_guidance = context_guidance
     rarity = caption_rarity(test, [t for t, _ in split_captions(data, "train")], device) if rare else None
     settings = T2MSettings(
         replications=replications, seed=seed, mm_generations=mm_generations, cut_to_reference_length=cut_to_length,
