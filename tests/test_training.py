@@ -77,3 +77,19 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     train(tmp_path, max_steps=3)
     with pytest.raises(UserInputError, match="lr"):
         write_run_config(tmp_path, ToyRun(lr=0.5, max_steps=3))
+
+
+def test_a_setting_added_after_the_run_started_resumes_at_its_default(tmp_path):
+    import json
+
+    train(tmp_path, max_steps=3)
+
+    @dataclass
+    class ToyRunV2(ToyRun):  # the code gained a setting after the run was started
+        dropout: float = 0.0
+
+    write_run_config(tmp_path, ToyRunV2(max_steps=3))  # its default: the same run
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({k: v for k, v in json.loads(config.read_text()).items() if k != "dropout"}))
+    with pytest.raises(UserInputError, match="dropout"):
+        write_run_config(tmp_path, ToyRunV2(dropout=0.3, max_steps=3))

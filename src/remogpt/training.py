@@ -18,6 +18,7 @@ Usage in a stage:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -53,7 +54,12 @@ def write_run_config(out_dir: str | os.PathLike, config: Any, *, may_change: Ite
     if path.is_file() and last_checkpoint(out_dir) is not None:
         before = read_json(path, name="run config")
         after = config_to_dict(config)
-        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in may_change)
+        # a setting added to the code after the run started is no change while it keeps its default
+        defaults = {f.name: f.default for f in dataclasses.fields(config)} if dataclasses.is_dataclass(config) else {}
+        changed = sorted(
+            k for k in set(before) | set(after)
+            if before.get(k, defaults.get(k)) != after.get(k) and k not in may_change
+        )  # fmt: skip
         if changed:
             raise UserInputError(
                 f"run directory '{out_dir}' already holds a run with different settings ({', '.join(changed)}); "
