@@ -122,6 +122,16 @@ def test_export_model_keeps_what_inference_needs(tmp_path, run_cli, tiny_model_d
     assert code == 2 and "outside the model directory" in err
     code, _, err = run_cli("export", "model", tmp_path, "-o", tmp_path / "x")
     assert code == 2 and "not a ReMoGPT model directory" in err
+    # the target is replaced only when it is an earlier export or empty; a user's folder is never deleted
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    code, _, err = run_cli("export", "model", tiny_model_dir, "-o", keep)
+    assert code == 2 and "not a ReMoGPT model directory" in err and (keep / "notes.txt").read_text() == "mine"
+    code, _, err = run_cli("export", "model", tiny_model_dir, "-o", tiny_model_dir.parent)
+    assert code == 2 and (tiny_model_dir / "remogpt.json").is_file()
+    code, _, err = run_cli("export", "model", tiny_model_dir, "-o", tmp_path / "shared")  # over an earlier export
+    assert code == 0, err
 
 
 def test_reference_rows_come_from_the_models_own_parts(remogpt, synth_dir):

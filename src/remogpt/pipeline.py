@@ -235,6 +235,15 @@ def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
         raise UserInputError(f"'{source}' is not a ReMoGPT model directory (no {BUNDLE_NAME}).")
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise UserInputError(f"the export target '{target}' must lie outside the model directory '{source}'.")
+    # the target is replaced as a whole: only ever an earlier export (a model directory) or nothing
+    if target.exists() and not (target.is_dir() and (target / BUNDLE_NAME).is_file()):
+        if not target.is_dir() or any(target.iterdir()):
+            raise UserInputError(
+                f"the export target '{target}' exists and is not a ReMoGPT model directory; name a new or empty folder."
+            )
+    here, resolved = Path.cwd().resolve(), target.resolve()
+    if resolved == here or resolved in here.parents or resolved in source.resolve().parents:
+        raise UserInputError(f"the export target '{target}' holds the working folder or the model; name a new folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
