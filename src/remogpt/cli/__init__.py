@@ -28,6 +28,27 @@ from . import export as _export  # noqa: F401,E402
 from . import serve as _serve  # noqa: F401,E402
 
 
+def _exception_classes(name: str) -> tuple[type, ...]:
+    """click's exception `name`, and the same from the private copy of click that typer >= 0.29 bundles (other
+    classes, so catching click's alone catches nothing typer raises)."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions", "typer.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(cls, type) and cls not in found:
+            found.append(cls)
+    return tuple(found)
+
+
+USAGE_ERRORS = _exception_classes("ClickException")
+EXITS = _exception_classes("Exit")
+ABORTS = _exception_classes("Abort")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; exit 0 on success, 2 on bad input."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,12 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     except UserInputError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
-    except click.exceptions.Exit as done:
+    except EXITS as done:
         sys.exit(done.exit_code)
-    except click.ClickException as error:
+    except USAGE_ERRORS as error:  # usage mistakes: click's one-line message and exit code 2
         error.show()
         sys.exit(error.exit_code)
-    except click.Abort:
+    except ABORTS:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

@@ -16,6 +16,23 @@ evaluate_app = typer.Typer(help="Evaluate a stage with the field's protocols.", 
 index_app = typer.Typer(help="Build retrieval databases.", no_args_is_help=True)
 export_app = typer.Typer(help="Export motions to other formats.", no_args_is_help=True)
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"remogpt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """ReMoGPT: text-to-motion and motion-to-text with part-level retrieval augmentation."""
+
+
 app.add_typer(motion_app, name="motion")
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
