@@ -29,3 +29,47 @@ def test_version_and_help_exit_0(run_cli):
     assert code == 0 and out.strip() == f"remogpt {__version__}"
     code, out, _ = run_cli("--help")
     assert code == 0 and "generate" in out
+
+
+def test_load_npy_reads_the_header_before_the_data(tmp_path):
+    import numpy as np
+
+    from remogpt.errors import UserInputError
+    from remogpt.io import load_npy
+
+    text = tmp_path / "notes.npy"
+    text.write_text("not an array")
+    forged = tmp_path / "forged.npy"
+    with open(forged, "wb") as handle:  # claims 4 TB, holds 64 bytes
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)})
+        handle.write(b"0" * 64)
+    complex_array = tmp_path / "complex.npy"
+    np.save(complex_array, np.zeros((4, 263), np.complex64))
+    for path, needle in ((text, "not a .npy array file"), (forged, "declares shape"), (complex_array, "real numbers")):
+        with pytest.raises(UserInputError, match=needle):
+            load_npy(path)
+    good = tmp_path / "good.npy"
+    np.save(good, np.ones((4, 263), np.float32))
+    assert load_npy(good).shape == (4, 263)
+
+
+@pytest.mark.parametrize(
+    "setting, value, needle",
+    [
+        ("temperature", float("nan"), "temperature"),
+        ("temperature", 0.0, "temperature"),
+        ("top_k", -5, "top-k"),
+        ("top_p", 5.0, "top-p"),
+        ("top_p", 0.0, "top-p"),
+        ("caption_beams", 0, "beam width"),
+        ("caption_beams", 10_000, "beam width"),
+        ("context_guidance", -1.0, "guidance"),
+    ],
+)
+def test_sampling_settings_refuse_what_decoding_cannot_use(setting, value, needle):
+    from remogpt.errors import UserInputError
+    from remogpt.pipeline import SamplingSettings
+
+    SamplingSettings().check()
+    with pytest.raises(UserInputError, match=needle):
+        SamplingSettings(**{setting: value}).check()

@@ -25,15 +25,35 @@ def load_npy(path: str | os.PathLike, *, name: str = "motion") -> np.ndarray:
         raise UserInputError(f"{name} file '{path}' has extension '{path.suffix}', expected .npy.")
     if path.stat().st_size == 0:
         raise UserInputError(f"{name} file '{path}' is empty.")
+    _check_npy_header(path, name)
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:  # pickled object arrays, truncated data
         raise UserInputError(f"{name} file '{path}' is not a readable numeric .npy array ({error}).") from None
     except (OSError, EOFError) as error:
         raise UserInputError(f"{name} file '{path}' is truncated or corrupt ({error}).") from None
-    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
-        raise UserInputError(f"{name} file '{path}' holds dtype {array.dtype}, expected numbers.")
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise UserInputError(f"{name} file '{path}' holds dtype {array.dtype}, expected real numbers.")
     return array
+
+
+def _check_npy_header(path: Path, name: str) -> None:
+    """Read the header only: a text file named .npy, or a shape larger than the file holds, fails here, before any
+    memory is allocated for it."""
+    formats = np.lib.format
+    try:
+        with open(path, "rb") as handle:
+            version = formats.read_magic(handle)
+            read = {(1, 0): formats.read_array_header_1_0, (2, 0): formats.read_array_header_2_0}.get(version)
+            if read is None:  # a newer header layout: np.load checks it
+                return
+            shape, _, dtype = read(handle)
+            offset = handle.tell()
+    except (ValueError, OSError, EOFError, SyntaxError):
+        raise UserInputError(f"{name} file '{path}' is not a .npy array file.") from None
+    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if offset + needed > path.stat().st_size:
+        raise UserInputError(f"{name} file '{path}' declares shape {tuple(shape)} but holds less data; it is truncated or corrupt.")
 
 
 def check_finite(array: np.ndarray, *, where: str) -> None:

@@ -20,6 +20,7 @@ from .errors import UserInputError
 
 BUNDLE_NAME = "remogpt.json"
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
+MAX_BEAMS = 16  # caption beam width
 
 
 @dataclass
@@ -55,6 +56,24 @@ class SamplingSettings:
     candidates: int = 1
     # >0: classifier-free guidance of motion tokens toward the prompt's references (vs the prompt without them)
     context_guidance: float = 0.0
+
+    def check(self) -> None:
+        """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
+        import math
+
+        def number(value) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+        if not number(self.temperature) or self.temperature <= 0:
+            raise UserInputError(f"the temperature must be a positive number, not {self.temperature}.")
+        if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 1):
+            raise UserInputError(f"top-k must be a whole number of at least 1, not {self.top_k}.")
+        if self.top_p is not None and (not number(self.top_p) or not 0 < self.top_p <= 1):
+            raise UserInputError(f"top-p must lie in (0, 1], not {self.top_p}.")
+        if not isinstance(self.caption_beams, int) or not 1 <= self.caption_beams <= MAX_BEAMS:
+            raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
+        if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
+            raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
 
 
 class ReMoGPT:
@@ -111,7 +130,10 @@ class ReMoGPT:
         texts = [self._check_text(t) for t in texts]
         if not texts:
             return []
+        self.sampling.check()
         if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+                raise UserInputError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}.")
             torch.manual_seed(seed)
         lengths = list(lengths) if lengths is not None else [None] * len(texts)
         references = self.context.for_texts(texts)
@@ -181,6 +203,7 @@ class ReMoGPT:
 
         if not motions:
             return []
+        self.sampling.check()
         tokens = self.motion_tokenizer.encode(list(motions))
         references = self.context.for_motions(list(motions))
         spans = [self.lm.vocabulary.motion_string(t) for t in tokens]

@@ -104,16 +104,13 @@ def generate_command(
         raise UserInputError("--features only applies to a .npy output.")
     if length is not None and not 0.2 <= length <= 10.0:
         raise UserInputError(f"--length must be between 0.2 and 10 seconds, not {length}.")
-    if temperature <= 0:
-        raise UserInputError(f"--temperature must be positive, not {temperature}.")
     remogpt = _load_model(model)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
         remogpt.sampling.candidates = candidates
     if context_guidance is not None:
-        if not 0.0 <= context_guidance <= 10.0:
-            raise UserInputError(f"--context-guidance must be between 0 and 10, not {context_guidance}.")
         remogpt.sampling.context_guidance = context_guidance
+    remogpt.sampling.check()  # every setting, one sentence, before any work
     frames = int(round(length * remogpt.bundle.fps)) if length else None
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:
@@ -151,6 +148,7 @@ def caption_command(
     if features.shape[1] != remogpt.bundle.feature_dim:
         raise UserInputError(f"motion file '{motion}' has {features.shape[1]}-d features, the model expects {remogpt.bundle.feature_dim}.")
     remogpt.sampling.caption_beams = beams
+    remogpt.sampling.check()
     text, references = remogpt.caption_motions([features])[0]
     if show_context:
         _print_context(references)
