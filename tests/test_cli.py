@@ -73,3 +73,12 @@ def test_sampling_settings_refuse_what_decoding_cannot_use(setting, value, needl
     SamplingSettings().check()
     with pytest.raises(UserInputError, match=needle):
         SamplingSettings(**{setting: value}).check()
+
+
+def test_degenerate_joints_are_refused_not_written_as_nan(run_cli, tmp_path):
+    import numpy as np
+
+    source, out = tmp_path / "zeros.npy", tmp_path / "f.npy"
+    np.save(source, np.zeros((30, 22, 3), np.float32))
+    code, _, err = run_cli("motion", "to-features", source, "-o", out)
+    assert code == 2 and "do not form a body" in err and not out.exists()

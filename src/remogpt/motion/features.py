@@ -158,6 +158,18 @@ def joints_to_features(
     """
     joints = as_joints(joints)
     skeleton = skeleton or skeleton_for(joints.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate poses give NaN, refused below in one sentence
+        features = _features(joints, skeleton, retarget_skeleton, fix_yaw_flip)
+    if not np.isfinite(features).all():  # e.g. all joints at one point: no bone has a direction to solve for
+        from ..errors import UserInputError
+
+        raise UserInputError(
+            "these joints do not form a body (zero-length bones or degenerate poses), so no features can be computed."
+        )
+    return features.astype(np.float32)
+
+
+def _features(joints: np.ndarray, skeleton: Skeleton, retarget_skeleton: bool, fix_yaw_flip: bool) -> np.ndarray:
     global_positions = canonical_joints(joints, skeleton, retarget_skeleton=retarget_skeleton)
     feet_l, feet_r = foot_contacts(global_positions, skeleton)
 
@@ -184,8 +196,7 @@ def joints_to_features(
     velocities = qrot(
         np.repeat(root_rot[:-1, None], global_positions.shape[1], axis=1), global_positions[1:] - global_positions[:-1]
     ).reshape(frames, -1)
-    features = np.concatenate([root_data, ric, rotations, velocities, feet_l, feet_r], axis=-1)
-    return features.astype(np.float32)
+    return np.concatenate([root_data, ric, rotations, velocities, feet_l, feet_r], axis=-1)
 
 
 def recover_root(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
