@@ -24,7 +24,7 @@ from .errors import UserInputError
 # Per pipeline preset: the preset of each stage and the evaluation's replications.
 PIPELINE_PRESETS = {
     "tiny": dict(tokenizer="tiny", retriever="tiny", evaluator="tiny", lm="tiny", replications=2, mm_generations=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
-    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=5, mm_generations=10, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=3, mm_generations=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
     "paper": dict(tokenizer="paper", retriever="paper", evaluator="paper", lm="base", replications=20, mm_generations=30, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
 }
 

@@ -133,20 +133,13 @@ def caption_command(
 ):
     """Describe a motion in words."""
     from ..io import load_npy
-    from ..motion.features import as_joints, is_feature_array, joints_to_features
+    from ..motion.features import motion_to_features
 
     array = load_npy(motion, name="motion")
-    if is_feature_array(array):
-        from ..motion.features import as_features
-
-        features = as_features(array, where=f"motion file '{motion}'")
-    else:
-        features = joints_to_features(as_joints(array, where=f"motion file '{motion}'"))
+    remogpt = _load_model(model)
+    features = motion_to_features(array, where=f"motion file '{motion}'", feature_dim=remogpt.bundle.feature_dim)
     if len(features) < 4:
         raise UserInputError(f"motion file '{motion}' has {len(features)} frames; at least 4 are needed.")
-    remogpt = _load_model(model)
-    if features.shape[1] != remogpt.bundle.feature_dim:
-        raise UserInputError(f"motion file '{motion}' has {features.shape[1]}-d features, the model expects {remogpt.bundle.feature_dim}.")
     remogpt.sampling.caption_beams = beams
     remogpt.sampling.check()
     text, references = remogpt.caption_motions([features])[0]

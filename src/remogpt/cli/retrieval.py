@@ -177,16 +177,10 @@ def retrieve_command(
 
 def _load_query_motion(path: Path, feature_dim: int):
     """Features as they are; joint positions go through the HumanML3D feature extraction first."""
-    from ..errors import UserInputError
     from ..io import load_npy
-    from ..motion.features import as_features, as_joints, is_feature_array, joints_to_features
+    from ..motion.features import motion_to_features
 
-    array = load_npy(path, name="motion")
-    where = f"motion file '{path}'"
-    features = as_features(array, where) if is_feature_array(array) else joints_to_features(as_joints(array, where))
-    if features.shape[1] != feature_dim:
-        raise UserInputError(f"{where} gives {features.shape[1]}-d features, the retriever expects {feature_dim}.")
-    return features.astype("float32")
+    return motion_to_features(load_npy(path, name="motion"), where=f"motion file '{path}'", feature_dim=feature_dim)
 
 
 @evaluate_app.command("retrieval")

@@ -63,6 +63,17 @@ def is_feature_array(array: np.ndarray) -> bool:
     return array.ndim == 2 and array.shape[1] in (feature_dim(22), feature_dim(21))
 
 
+def motion_to_features(array: np.ndarray, *, where: str = "motion", feature_dim: int | None = None) -> np.ndarray:
+    """The one input path for a user's motion: (T, 263|251) features as they are, joint positions (any layout
+    `as_joints` takes) through HumanML3D's feature extraction; float32, and `feature_dim` checked when given."""
+    features = as_features(array, where) if is_feature_array(np.asarray(array)) else joints_to_features(as_joints(array, where))
+    if feature_dim is not None and features.shape[1] != feature_dim:
+        from ..errors import UserInputError
+
+        raise UserInputError(f"{where} gives {features.shape[1]}-d features; the model expects {feature_dim}.")
+    return features.astype(np.float32, copy=False)
+
+
 def as_joints(array: np.ndarray, where: str = "joints") -> np.ndarray:
     """Validate joint positions: (T, 22|21, 3), (T, 52, 3) raw SMPL-H (first 22 kept) or flat (T, 66|63)."""
     array = np.asarray(array)

@@ -57,19 +57,13 @@ def motion_from_upload(data: bytes, *, feature_dim: int, max_frames: int, name: 
     Joints are turned into features the way HumanML3D's processing does (floor, facing +Z, retargeted skeleton);
     the joints returned are the ones recovered from those features, i.e. the motion the model sees.
     """
-    from ..motion.features import as_features, as_joints, features_to_joints, is_feature_array, joints_to_features
+    from ..motion.features import features_to_joints, motion_to_features
 
     array = read_npy_bytes(data, name=name)
     if array.ndim >= 1 and len(array) > max_frames + 1:  # +1: joints give one frame fewer as features
         raise UserInputError(f"{name} has {len(array)} frames; at most {max_frames} are accepted.")
     array = array.astype(np.float32, copy=False)
-    if is_feature_array(array):
-        features = as_features(array, where=name)
-    else:
-        joints = as_joints(array, where=name)
-        features = joints_to_features(joints)
-    if features.shape[1] != feature_dim:
-        raise UserInputError(f"{name} has {features.shape[1]}-d features, the model expects {feature_dim}.")
+    features = motion_to_features(array, where=name, feature_dim=feature_dim)
     if len(features) > max_frames:
         raise UserInputError(f"{name} has {len(features)} frames; at most {max_frames} are accepted.")
     if len(features) < MIN_FRAMES:
