@@ -190,3 +190,22 @@ def test_bad_seed_and_sampling_settings_are_one_sentence(remogpt, run_cli, tiny_
         assert code == 2 and needle in err and "Traceback" not in err and not out.exists()
     code, _, err = run_cli("caption", tmp_path / "m.npy", "--model", tiny_model_dir, "--beams", "0")
     assert code == 2
+
+
+@pytest.mark.parametrize(
+    "call, needle",
+    [
+        (lambda m: m.generate_motions("a person walks"), "list of prompts"),
+        (lambda m: m.generate_motions([None]), "must be a string"),
+        (lambda m: m.generate_motions(["a \udcff walks"]), "UTF-8"),
+        (lambda m: m.generate_motions(["a person walks"], num_samples=0), "num_samples"),
+        (lambda m: m.generate_motions(["a person walks", "someone jumps"], [40]), "one length"),
+        (lambda m: m.generate_motions(["a person walks"], [10**6]), "requested length"),
+        (lambda m: m.generate_motions(["a person walks"], [-40]), "requested length"),
+    ],
+)
+def test_library_inputs_are_checked_before_any_work(remogpt, call, needle):
+    from remogpt.errors import UserInputError
+
+    with pytest.raises(UserInputError, match=needle):
+        call(remogpt)

@@ -127,15 +127,25 @@ class ReMoGPT:
         from .language.prompts import build_prompt, first_instruction
         from .motion.features import features_to_joints
 
+        if isinstance(texts, str):  # a plain string would be read as one prompt per character
+            raise UserInputError("texts must be a list of prompts; wrap a single prompt as [text].")
         texts = [self._check_text(t) for t in texts]
         if not texts:
             return []
         self.sampling.check()
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or not 1 <= num_samples <= MAX_CANDIDATES:
+            raise UserInputError(f"num_samples must be a whole number from 1 to {MAX_CANDIDATES}, not {num_samples}.")
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
                 raise UserInputError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}.")
             torch.manual_seed(seed)
         lengths = list(lengths) if lengths is not None else [None] * len(texts)
+        if len(lengths) != len(texts):
+            raise UserInputError(f"{len(lengths)} lengths for {len(texts)} texts; give one length (or None) per text.")
+        longest = (self.lm.config.max_motion_tokens - 2) * self.motion_tokenizer.config.downsample_factor  # <som>, <eom>
+        for frames in lengths:
+            if frames is not None and (isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 1 <= frames <= longest):
+                raise UserInputError(f"a requested length must be a whole number of frames from 1 to {longest}, not {frames}.")
         references = self.context.for_texts(texts)
         prompts, plain_prompts = [], []
         for text, frames, refs in zip(texts, lengths, references):
@@ -236,7 +246,13 @@ class ReMoGPT:
 
     @staticmethod
     def _check_text(text: str) -> str:
-        text = " ".join(str(text).split())
+        if not isinstance(text, str):  # None, numbers: a caller's mistake that would become the prompt "None"
+            raise UserInputError(f"a text prompt must be a string, not {type(text).__name__}.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: what a shell's undecodable bytes become in Python
+            raise UserInputError("the text prompt holds bytes that are not valid UTF-8; pass plain text.") from None
+        text = " ".join(text.split())
         if not text:
             raise UserInputError("the text prompt is empty; describe the motion, e.g. 'a person walks forward'.")
         return text
