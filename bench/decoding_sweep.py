@@ -1,0 +1,67 @@
+"""Text-to-motion decoding settings side by side on one model: candidates (retriever reranking), temperature, top-k,
+context guidance, with the retrieval-only row, one evaluator, the same crops and batches for every row.
+
+A setting is written `c{candidates}[t{temperature}][k{top_k}][g{guidance}]`, e.g. `c1`, `c8`, `c8t0.8`, `c1g1.5`.
+
+    .venv/bin/python bench/decoding_sweep.py --model DIR --data data/builtin [--split test] [--replications 1]
+        [--settings c1,c4,c8,c8t0.8,c1g0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+
+def parse(setting: str) -> dict:
+    match = re.fullmatch(r"c(\d+)(?:t([\d.]+))?(?:k(\d+))?(?:g([\d.]+))?", setting)
+    if match is None:
+        raise SystemExit(f"setting '{setting}' is not c<N>[t<T>][k<K>][g<S>]")
+    candidates, temperature, top_k, guidance = match.groups()
+    return dict(
+        candidates=int(candidates), temperature=float(temperature or 1.0), top_k=int(top_k) if top_k else None,
+        context_guidance=float(guidance or 0.0),
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--evaluator", type=Path, default=None, help="Default: the model's own evaluator/.")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--replications", type=int, default=1)
+    parser.add_argument("--settings", default="c1,c4,c8")
+    args = parser.parse_args()
+
+    from remogpt.evaluation.guo import load_evaluator
+    from remogpt.evaluation.protocol import EvalSplit
+    from remogpt.evaluation.t2m import T2MEvaluation, T2MSettings
+    from remogpt.pipeline import ReMoGPT
+
+    model = ReMoGPT.from_pretrained(args.model)
+    evaluator = load_evaluator(args.evaluator or args.model / "evaluator")
+    split = EvalSplit.from_folder(args.data, args.split)
+    print(f"model {args.model}, split {args.split}, {args.replications} replication(s), no MultiModality\n")
+    print("| decoding | R-Top1↑ | R-Top3↑ | FID↓ | MM-Dist↓ | seconds |\n|---|---|---|---|---|---|")
+    printed_references = False
+    for setting in args.settings.split(","):
+        for key, value in parse(setting).items():
+            setattr(model.sampling, key, value)
+        start = time.perf_counter()
+        settings = T2MSettings(replications=args.replications, mm_generations=0, reference_rows=not printed_references)
+        rows = T2MEvaluation(evaluator, split, settings).run(model)["rows"]
+        seconds = time.perf_counter() - start
+        for name, row in rows.items():
+            if name == "real motion" and printed_references:
+                continue
+            label = setting if name == "model" else name
+            cells = [f"{row[k]['mean']:.3f}" for k in ("r_top1", "r_top3", "fid", "mm_dist")]
+            print(f"| {label} | {' | '.join(cells)} | {seconds:.0f} |" if name == "model" else f"| {label} | {' | '.join(cells)} | – |", flush=True)
+        printed_references = True
+
+
+if __name__ == "__main__":
+    main()
