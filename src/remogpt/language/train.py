@@ -27,7 +27,10 @@ GRADIENT_CLIP = 1.0  # max global gradient norm
 
 PRESETS = {
     "tiny": dict(model="tiny", batch_size=8, learning_rate=1e-3, warmup_steps=5, pretrain_steps=10, max_steps=20, val_every=10, text_vocab_size=500),
-    "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=4000, max_steps=1500, val_every=500, text_vocab_size=1500),
+    # chosen from measured runs (bench/results/lm_recipe.md): bf16, longer stage 2, exposure-bias and
+    # memorisation remedies, 8 reranked candidates per generated motion
+    "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=2000, max_steps=5000, val_every=500, text_vocab_size=1500,
+                  precision="bf16-mixed", motion_corruption=0.5, reference_pool=3, candidates=8),
     "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="bf16-mixed"),
     "base": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="bf16-mixed"),
 }
