@@ -5,7 +5,8 @@ A run trained with `remogpt train lm --snapshot-every N` keeps its model every N
 frozen parts (motion tokenizer, retriever, database) and evaluated with one evaluator on one split: text-to-motion
 R-Top1 and FID (one replication, no MultiModality) and motion-to-text BLEU@4 and CIDEr-D (lower-cased, greedy). The
 reference rows (real motion, tokenizer reconstruction, retrieval only) are printed once per run. Minutes are wall
-time since the first logged step of stage 1, read from the runs' metrics.jsonl.
+time since the first logged step of stage 2 (runs that compare stage-2 recipes share stage 1), read from the runs'
+metrics.jsonl.
 
     .venv/bin/python bench/learning_curve.py RUN [RUN ...] --data data/builtin --evaluator DIR [--candidates 1]
         [--split test] [--out bench/results/lm_learning_curves.json] [--plot docs/images/lm_learning_curves.png]
@@ -27,7 +28,7 @@ def stage_times(run: Path) -> dict[tuple[str, int], float]:
             for line in path.read_text().splitlines():
                 row = json.loads(line)
                 times.setdefault((stage, int(row["step"]) + 1), float(row["time"]))
-    start = min(times.values())
+    start = min(value for (stage, _), value in times.items() if stage == "instruct")
     return {key: (value - start) / 60 for key, value in times.items()}
 
 
@@ -78,7 +79,7 @@ def plot(curves: dict, references: dict, path: Path) -> None:
             if key in row:
                 axis.axhline(row[key], linestyle=style, color="grey", linewidth=1, label=name)
         axis.set_title(title)
-        axis.set_xlabel("training minutes (2 CPU cores shared by two runs)")
+        axis.set_xlabel("stage-2 minutes (2 CPU cores, 2-4 jobs)")
         if key == "fid":
             axis.set_yscale("log")
     axes[0].legend(fontsize=7)
@@ -111,6 +112,8 @@ def main() -> None:
         name = f"{run.name} (candidates {args.candidates})"
         settings = json.loads((run / "stages" / "instruct" / "config.json").read_text())
         times = stage_times(run)
+        for point in curves.get(name, []):  # minutes are re-read, so older result files follow the current rule
+            point["minutes"] = round(minutes_at(times, "instruct", point["step"]), 1)
         done = {p["step"] for p in curves.get(name, [])}
         for snapshot in sorted((run / "stages" / "instruct" / "snapshots").glob("step*")):
             step = int(snapshot.name[4:])
