@@ -74,6 +74,13 @@ class SamplingSettings:
             raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
         if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
             raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
+        if not _whole(self.candidates, 1, MAX_CANDIDATES):
+            raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
+
+
+def _whole(value, low: int, high: int) -> bool:
+    """An integer (numpy's too, never a bool) within [low, high]."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
 
 
 class ReMoGPT:
@@ -127,25 +134,11 @@ class ReMoGPT:
         from .language.prompts import build_prompt, first_instruction
         from .motion.features import features_to_joints
 
-        if isinstance(texts, str):  # a plain string would be read as one prompt per character
-            raise UserInputError("texts must be a list of prompts; wrap a single prompt as [text].")
-        texts = [self._check_text(t) for t in texts]
+        texts, lengths = self._check_request(texts, lengths, num_samples, seed)
         if not texts:
             return []
-        self.sampling.check()
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or not 1 <= num_samples <= MAX_CANDIDATES:
-            raise UserInputError(f"num_samples must be a whole number from 1 to {MAX_CANDIDATES}, not {num_samples}.")
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-                raise UserInputError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}.")
             torch.manual_seed(seed)
-        lengths = list(lengths) if lengths is not None else [None] * len(texts)
-        if len(lengths) != len(texts):
-            raise UserInputError(f"{len(lengths)} lengths for {len(texts)} texts; give one length (or None) per text.")
-        longest = (self.lm.config.max_motion_tokens - 2) * self.motion_tokenizer.config.downsample_factor  # <som>, <eom>
-        for frames in lengths:
-            if frames is not None and (isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 1 <= frames <= longest):
-                raise UserInputError(f"a requested length must be a whole number of frames from 1 to {longest}, not {frames}.")
         references = self.context.for_texts(texts)
         prompts, plain_prompts = [], []
         for text, frames, refs in zip(texts, lengths, references):
@@ -188,10 +181,27 @@ class ReMoGPT:
             )
         return results
 
+    def _check_request(self, texts, lengths, num_samples, seed) -> tuple[list[str], list]:
+        """Every argument of a generation request checked before any work; returns (texts, one length per text)."""
+        if isinstance(texts, str):  # a plain string would be read as one prompt per character
+            raise UserInputError("texts must be a list of prompts; wrap a single prompt as [text].")
+        texts = [self._check_text(t) for t in texts]
+        self.sampling.check()
+        if not _whole(num_samples, 1, MAX_CANDIDATES):
+            raise UserInputError(f"num_samples must be a whole number from 1 to {MAX_CANDIDATES}, not {num_samples}.")
+        if seed is not None and not _whole(seed, 0, 2**63 - 1):
+            raise UserInputError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}.")
+        lengths = list(lengths) if lengths is not None else [None] * len(texts)
+        if len(lengths) != len(texts):
+            raise UserInputError(f"{len(lengths)} lengths for {len(texts)} texts; give one length (or None) per text.")
+        longest = (self.lm.config.max_motion_tokens - 2) * self.motion_tokenizer.config.downsample_factor  # <som>, <eom>
+        for frames in lengths:
+            if frames is not None and not _whole(frames, 1, longest):
+                raise UserInputError(f"a requested length must be a whole number of frames from 1 to {longest}, not {frames}.")
+        return texts, lengths
+
     def _candidates(self) -> int:
-        count = int(self.sampling.candidates)
-        if not 1 <= count <= MAX_CANDIDATES:
-            raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {count}.")
+        count = self.sampling.candidates  # its range is checked by SamplingSettings.check
         if count > 1 and self.retriever is None:
             raise UserInputError("reranking candidates needs the model's retriever, and this model directory has none.")
         return count
