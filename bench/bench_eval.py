@@ -31,6 +31,7 @@ from remogpt.evaluation.guo import EvaluatorConfig, TextMotionEvaluator, load_ev
 from remogpt.evaluation.protocol import EvalSplit
 from remogpt.evaluation.runner import run_t2m
 from remogpt.evaluation.standin import write_stand_in
+from remogpt.pipeline import load_evaluable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HUMANML3D_TEST_TEXTS = 4384
@@ -88,7 +89,7 @@ def main() -> None:
         model_dir = write_stand_in(Path(tmp) / "ground_truth", "ground_truth", args.data)
         start = time.perf_counter()
         result, markdown = run_t2m(
-            data=args.data, model_dir=model_dir, evaluator_dir=args.evaluator, replications=args.replications,
+            data=args.data, model=load_evaluable(model_dir), model_dir=model_dir, evaluator_dir=args.evaluator, replications=args.replications,
             device=args.device, name="ground truth (stand-in)",
         )  # fmt: skip
         wall = time.perf_counter() - start

@@ -41,16 +41,17 @@ def evaluate_snapshot(lm_dir: Path, run: Path, evaluator, split, tagger, candida
     from remogpt.evaluation.m2t import M2TEvaluation, M2TSettings
     from remogpt.evaluation.t2m import T2MEvaluation, T2MSettings
     from remogpt.language.model import MotionLanguageModel
-    from remogpt.pipeline import BundleConfig, ReMoGPT
+    from remogpt.config import ReMoGPTConfig
+    from remogpt.pipeline import ReMoGPT
     from remogpt.retrieval.database import RetrievalDatabase
     from remogpt.tokenizer.model import MotionTokenizer
 
-    bundle = BundleConfig(**{k: v for k, v in settings.items() if k in ("retrieval", "k", "fps", "feature_dim")})
+    config = ReMoGPTConfig(**{k: v for k, v in settings.items() if k in ("retrieval", "k", "fps", "feature_dim")})
     lm = MotionLanguageModel.from_pretrained(lm_dir)
     database = RetrievalDatabase.load(settings["index"])  # the frozen parts the run was trained with
     model = ReMoGPT(
         lm, MotionTokenizer.from_pretrained(settings["tokenizer"]), database.load_retriever(),
-        database if bundle.retrieval != "none" else None, bundle,
+        database if config.retrieval != "none" else None, config,
     )  # fmt: skip
     model.sampling.candidates = candidates
     t2m = T2MEvaluation(evaluator, split, T2MSettings(replications=1, mm_generations=0)).run(model)

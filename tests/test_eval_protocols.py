@@ -87,11 +87,12 @@ def stand_ins(dataset, tmp_path_factory) -> dict[str, Path]:
 
 def test_t2m_ground_truth_scores_like_real_motion_and_shuffled_near_chance(dataset, evaluator_dir, stand_ins):
     from remogpt.evaluation.runner import run_t2m
+    from remogpt.pipeline import load_evaluable
 
     results = {}
     for mode, path in stand_ins.items():
         results[mode], markdown = run_t2m(
-            data=dataset, model_dir=path, evaluator_dir=evaluator_dir, replications=4, rare=False, mm_generations=10
+            data=dataset, model=load_evaluable(path), model_dir=path, evaluator_dir=evaluator_dir, replications=4, rare=False, mm_generations=10
         )
     real = results["ground_truth"]["rows"]["real motion"]
     truth = results["ground_truth"]["rows"]["model"]
@@ -208,10 +209,10 @@ def test_cli_bad_inputs_get_one_sentence_and_exit_2(dataset, tmp_path, run_cli):
     odd = tmp_path / "odd_model"
     odd.mkdir()
     (odd / "config.json").write_text('{"model_type": "something-else"}')
-    from remogpt.evaluation.interface import load_model
+    from remogpt.pipeline import load_evaluable
 
     with pytest.raises(UserInputError, match="cannot be evaluated"):
-        load_model(odd)
+        load_evaluable(odd)
     code, _, stderr = run_cli("evaluate", "m2t", "--data", dataset, "--evaluator", tmp_path / "ev", "--preprocess", "stem")
     assert code == 2 and "--preprocess" in stderr
 

@@ -49,7 +49,7 @@ def test_fill_refuses_missing_values():
 
 
 def test_prompt_has_the_papers_layout():
-    prompt = build_prompt("Show me a motion that illustrates a jump", [Reference("a person jumps", "<som><motion_id_1><eom>")] * 2)
+    prompt = build_prompt("Show me a motion that illustrates a jump", [Reference("a person jumps", (1,))] * 2)
     assert prompt.splitlines() == [
         "### Input:", "Show me a motion that illustrates a jump", "### Context:",
         "Text: a person jumps Motion: <som><motion_id_1><eom>", "Text: a person jumps Motion: <som><motion_id_1><eom>",
@@ -62,7 +62,7 @@ def test_vocabulary_round_trips_motion_spans_and_has_no_unknown_characters(vocab
     span = vocabulary.motion_string([0, 7, 15])
     ids = vocabulary.tokenizer(span)["input_ids"]
     assert vocabulary.motion_codes(ids) == [0, 7, 15]
-    prompt = build_prompt(TEMPLATES["t2m"][0].format(caption="a person jumps! (x=3) #2"), [Reference("someone waves", span)])
+    prompt = build_prompt(TEMPLATES["t2m"][0].format(caption="a person jumps! (x=3) #2"), [Reference("someone waves", (0, 7, 15))])
     tokens = vocabulary.tokenizer.convert_ids_to_tokens(vocabulary.tokenizer(prompt)["input_ids"])
     assert "<unk>" not in tokens
     with pytest.raises(ValueError, match="outside the codebook"):
@@ -167,7 +167,7 @@ def test_retrieval_settings_pick_the_papers_similarity_types():
 
 
 def test_instruction_dataset_mixes_tasks_and_uses_context(vocabulary):
-    ref = Reference("a person waves", vocabulary.motion_string([5, 6]))
+    ref = Reference("a person waves", (5, 6))
     items = [MotionTextItem(f"{i:06d}", f"{i:06d}", [1, 2, 3, 4, 5, 6, 7, 8], ["someone jumps twice", "a man hops"], [[ref], [ref]], [ref]) for i in range(50)]
     dataset = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, seed=0)
     examples = [dataset[i] for i in range(len(dataset))]
@@ -189,14 +189,14 @@ def test_query_masking_hides_part_of_the_caption_query_only(vocabulary):
     import random
 
     codes = [i % 16 for i in range(40)]
-    ref = Reference("a person waves", vocabulary.motion_string([5, 6]))
+    ref = Reference("a person waves", (5, 6))
     item = MotionTextItem("000001", "000001", codes, ["someone jumps twice"], [[ref]], [ref])
     masked = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, query_mask_rate=0.9, seed=0)
     plain = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, seed=0)
     hidden = []
     for seed in range(20):
         prompt, target = masked.example(item, "m2t", random.Random(seed))
-        assert target == "someone jumps twice" and "Motion: " + ref.motion in prompt
+        assert target == "someone jumps twice" and "Motion: " + vocabulary.motion_string(ref.codes) in prompt
         query = prompt.split("### Context:")[0]
         assert query.count("<motion_id_") + query.count("<motion_mask>") == len(codes)
         hidden.append(query.count("<motion_mask>") / len(codes))
@@ -289,8 +289,8 @@ def test_motion_corruption_replaces_decoder_input_codes_only(vocabulary, model):
 def test_training_draws_references_from_the_pool_and_validation_takes_the_top(vocabulary):
     import random
 
-    pool = [Reference(f"neighbour {i}", vocabulary.motion_string([i])) for i in range(3)]
-    same = [Reference(f"caption {i}", vocabulary.motion_string([8 + i])) for i in range(3)]
+    pool = [Reference(f"neighbour {i}", (i,)) for i in range(3)]
+    same = [Reference(f"caption {i}", (8 + i,)) for i in range(3)]
     item = MotionTextItem("000001", "000001", [1, 2, 3, 4], ["someone jumps twice"], [pool + same], pool + same)
     train = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, references=(1, 3), sample_references=True)
     val = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, references=(1, 3))
@@ -309,7 +309,7 @@ def test_training_draws_references_from_the_pool_and_validation_takes_the_top(vo
 def test_context_guidance_at_zero_changes_nothing_and_moves_toward_the_context(model, vocabulary):
     from remogpt.language.model import ContextGuidance
 
-    ref = Reference("a person waves", vocabulary.motion_string([5, 6, 7]))
+    ref = Reference("a person waves", (5, 6, 7))
     prompts = [build_prompt("Show me a motion that illustrates someone jumps", [ref]), build_prompt("Animate this: a man hops", [ref])]
     plain = [build_prompt("Show me a motion that illustrates someone jumps"), build_prompt("Animate this: a man hops")]
     torch.manual_seed(0)

@@ -22,6 +22,63 @@ def test_model_directory_is_self_contained(tiny_model_dir):
     assert bundle["retrieval"] == "both" and bundle["k"] == 1 and bundle["training"]["preset"] == "tiny"
 
 
+def test_save_pretrained_round_trips_a_model_directory(remogpt, tmp_path):
+    """ReMoGPT.save_pretrained writes every part; the copy loads to the same model with the same decoding."""
+    from remogpt.config import ReMoGPTConfig
+
+    copy_dir = remogpt.save_pretrained(tmp_path / "copy")
+    config = ReMoGPTConfig.read(copy_dir)
+    assert config == remogpt.config
+    for sub in config.components().values():
+        assert (copy_dir / sub / "config.json").is_file(), sub
+    copy = ReMoGPT.from_pretrained(copy_dir)
+    original = remogpt.generate_motions(["a person waves"], seed=5)[0]
+    again = copy.generate_motions(["a person waves"], seed=5)[0]
+    assert again.tokens == original.tokens and again.context == original.context
+    # re-saving where it lies changes nothing that loads
+    copy.save_pretrained(copy_dir)
+    assert ReMoGPT.from_pretrained(copy_dir).generate_motions(["a person waves"], seed=5)[0].tokens == original.tokens
+
+
+def test_model_config_names_its_components(remogpt, tmp_path):
+    """Sub-directories come from remogpt.json: a renamed component is found; a path that leaves the folder is refused."""
+    import shutil
+
+    from remogpt.config import ReMoGPTConfig
+    from remogpt.errors import UserInputError
+
+    moved = remogpt.save_pretrained(tmp_path / "m")
+    shutil.move(moved / "retriever", moved / "pltmr")
+    config = ReMoGPTConfig.read(moved)
+    config.retriever = "pltmr"
+    config.write(moved)
+    model = ReMoGPT.from_pretrained(moved)
+    assert model.database.retriever_path() == moved / "pltmr"
+    assert model.generate_motions(["a person waves"], seed=0)[0].context
+    config.retriever = "../elsewhere"
+    config.write(moved)
+    with pytest.raises(UserInputError, match="must name a sub-directory"):
+        ReMoGPT.from_pretrained(moved)
+
+
+def test_an_old_model_directory_still_loads(remogpt, tmp_path):
+    """remogpt.json written before the component fields existed (the shipped model's format) loads unchanged."""
+    old = remogpt.save_pretrained(tmp_path / "old")
+    values = json.loads((old / "remogpt.json").read_text())
+    for name in ("motion_tokenizer", "retriever", "database", "evaluator"):
+        values.pop(name)
+    (old / "remogpt.json").write_text(json.dumps(values))
+    assert ReMoGPT.from_pretrained(old).generate_motions(["a person waves"], seed=1)[0].tokens
+
+
+def test_a_symlinked_model_database_finds_the_retriever_beside_it(remogpt, tmp_path):
+    from remogpt.retrieval.database import RetrievalDatabase
+
+    model_dir = remogpt.save_pretrained(tmp_path / "m")
+    (tmp_path / "db").symlink_to(model_dir / "database")
+    assert RetrievalDatabase.load(tmp_path / "db").retriever_path().resolve() == (model_dir / "retriever").resolve()
+
+
 def test_generate_batches_texts_and_samples(remogpt):
     motions = remogpt.generate_motions(["a person waves", "someone jumps twice"], num_samples=2, seed=0)
     assert len(motions) == 4
@@ -61,7 +118,7 @@ def test_generate_and_caption_cli(tmp_path, run_cli, tiny_model_dir):
     joints_path, features_path = tmp_path / "g.npy", tmp_path / "f.npy"
     code, out, err = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", joints_path, "--seed", "1", "--show-context")
     assert code == 0, err
-    assert "context: Text:" in out and np.load(joints_path).shape[1:] == (22, 3)
+    assert "context (text->motion" in out and np.load(joints_path).shape[1:] == (22, 3)
     code, _, _ = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", features_path, "--features", "--length", "1.0")
     assert code == 0 and np.load(features_path).shape == (20, 263)
     code, out, err = run_cli("caption", features_path, "--model", tiny_model_dir)
@@ -150,7 +207,7 @@ def test_reference_rows_come_from_the_models_own_parts(remogpt, synth_dir):
     top = remogpt.context.for_texts(texts)
     factor = remogpt.motion_tokenizer.config.downsample_factor
     for motion, refs in zip(retrieved, top):
-        assert len(motion) == factor * refs[0].motion.count("<motion_id_")  # the first (text->motion) reference
+        assert len(motion) == factor * len(refs[0].codes)  # the first (text->motion) reference
     captions = remogpt.retrieve_captions(motions)
     assert captions == [refs[0].caption for refs in remogpt.context.for_motions(motions)]
 

@@ -16,24 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
+from .config import MODEL_CONFIG_NAME, ReMoGPTConfig, is_model_directory
 from .errors import UserInputError
 
-BUNDLE_NAME = "remogpt.json"
+BUNDLE_NAME, BundleConfig = MODEL_CONFIG_NAME, ReMoGPTConfig  # TEMPORARY: a training started before the change imports these
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 MAX_BEAMS = 16  # caption beam width
-
-
-@dataclass
-class BundleConfig:
-    retrieval: str = "both"
-    k: int = 1
-    fps: float = 20.0
-    feature_dim: int = 263
-    training: dict = field(default_factory=dict)
-    # Decoding defaults: motions sampled per requested motion (the one the retriever scores closest to the text
-    # kept), and the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off).
-    candidates: int = 1
-    context_guidance: float = 0.0
 
 
 @dataclass
@@ -84,41 +72,81 @@ def _whole(value, low: int, high: int) -> bool:
 
 
 class ReMoGPT:
-    def __init__(self, language_model, motion_tokenizer, retriever=None, database=None, bundle: BundleConfig | None = None):
+    """The language model with its frozen parts; a model directory is written and read only here (config.py)."""
+
+    def __init__(self, language_model, motion_tokenizer, retriever=None, database=None, config: ReMoGPTConfig | None = None):
         from .language.context import ContextRetriever
 
         self.lm, self.motion_tokenizer = language_model, motion_tokenizer
         self.retriever, self.database = retriever, database
-        self.bundle = bundle or BundleConfig(retrieval="none")
-        mode = self.bundle.retrieval if database is not None else "none"
-        self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.bundle.k)
+        self.config = config or ReMoGPTConfig(retrieval="none")
+        self.evaluator_dir: Path | None = None  # the evaluator shipped beside the model, when loaded from a directory
+        mode = self.config.retrieval if database is not None else "none"
+        self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
-            candidates=self.bundle.candidates if retriever is not None else 1, context_guidance=self.bundle.context_guidance
+            candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance
         )
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> "ReMoGPT":
+    def from_pretrained(cls, directory: str | os.PathLike | None = None, device: str = "cpu") -> "ReMoGPT":
+        """A model directory written by `save_pretrained`; None = the model shipped with the package."""
         from .language.model import MotionLanguageModel
-        from .pretrained import read_json
         from .retrieval.database import RetrievalDatabase
         from .retrieval.model import PLTMR
+        from .shipped import model_dir_or_shipped
         from .tokenizer.model import MotionTokenizer
 
-        directory = Path(directory)
-        if not (directory / BUNDLE_NAME).is_file():
-            raise UserInputError(f"'{directory}' is not a ReMoGPT model directory (no {BUNDLE_NAME}); train one with `remogpt train lm`.")
-        values = read_json(directory / BUNDLE_NAME, name="model bundle")
-        bundle = BundleConfig(**{k: v for k, v in values.items() if k in BundleConfig.__dataclass_fields__})
+        directory = model_dir_or_shipped(directory)
+        if not is_model_directory(directory):
+            raise UserInputError(f"'{directory}' is not a ReMoGPT model directory (no {MODEL_CONFIG_NAME}); train one with `remogpt train lm`.")
+        config = ReMoGPTConfig.read(directory)
         lm = MotionLanguageModel.from_pretrained(directory, map_location=device)
-        tokenizer = MotionTokenizer.from_pretrained(directory / "motion_tokenizer", map_location=device)
+        tokenizer = MotionTokenizer.from_pretrained(directory / config.motion_tokenizer, map_location=device)
         retriever = database = None
-        if bundle.retrieval != "none" or bundle.candidates > 1:  # the retriever also reranks candidates
-            retriever = PLTMR.from_pretrained(directory / "retriever", map_location=device)
-        if bundle.retrieval != "none":
-            database = RetrievalDatabase.load(directory / "database")
-        return cls(lm, tokenizer, retriever, database, bundle)
+        if config.retrieval != "none" or config.candidates > 1:  # the retriever also reranks candidates
+            retriever = PLTMR.from_pretrained(directory / config.retriever, map_location=device)
+        if config.retrieval != "none":
+            database = RetrievalDatabase.load(directory / config.database)
+        model = cls(lm, tokenizer, retriever, database, config)
+        if (directory / config.evaluator).is_dir():
+            model.evaluator_dir = directory / config.evaluator
+        return model
 
-    from_directory = from_pretrained  # the evaluation loader's name
+    @classmethod
+    def from_training(cls, parts) -> "ReMoGPT":
+        """The model that `language.train.train_language_model` trained (its LanguageModelParts), ready to save."""
+        from dataclasses import asdict
+
+        training = parts.config
+        config = ReMoGPTConfig(
+            retrieval=training.retrieval, k=training.k, fps=parts.fps, feature_dim=parts.feature_dim,
+            candidates=training.candidates, training=asdict(training),
+        )  # fmt: skip
+        return cls(parts.model, parts.motion_tokenizer, parts.retriever, parts.database, config)
+
+    def save_pretrained(self, directory: str | os.PathLike, evaluator: str | os.PathLike | None = None) -> Path:
+        """Write the whole model directory: the language model, every component, `remogpt.json` last (complete).
+
+        `evaluator` is an evaluator model directory to ship beside the model (default: the one it was loaded with).
+        A component read from a directory is copied from it whole (its extra files, such as a tokenizer's own
+        evaluation, stay with it); one built in memory is saved. Components already in place are left as they are.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        places = {name: directory / sub for name, sub in self.config.components().items()}
+        self.lm.save_pretrained(directory)
+        for name, component in (("motion_tokenizer", self.motion_tokenizer), ("retriever", self.retriever)):
+            if component is not None:
+                _place(getattr(component, "pretrained_from", None), places[name], component.save_pretrained)
+        if self.database is not None:
+            _place(getattr(self.database, "location", None), places["database"], self.database.save)
+        evaluator = Path(evaluator) if evaluator is not None else self.evaluator_dir
+        if evaluator is not None:
+            from .pretrained import resolve_model_dir
+
+            _place(resolve_model_dir(evaluator), places["evaluator"], None)
+        self.config.write(directory)
+        return directory
 
     # ---- text to motion
     def generate_motions(
@@ -194,11 +222,31 @@ class ReMoGPT:
         lengths = list(lengths) if lengths is not None else [None] * len(texts)
         if len(lengths) != len(texts):
             raise UserInputError(f"{len(lengths)} lengths for {len(texts)} texts; give one length (or None) per text.")
-        longest = (self.lm.config.max_motion_tokens - 2) * self.motion_tokenizer.config.downsample_factor  # <som>, <eom>
+        shortest, longest = self.frame_range()
         for frames in lengths:
-            if frames is not None and not _whole(frames, 1, longest):
-                raise UserInputError(f"a requested length must be a whole number of frames from 1 to {longest}, not {frames}.")
+            if frames is not None and not _whole(frames, shortest, longest):
+                raise UserInputError(f"a requested length must be a whole number of frames from {shortest} to {longest}, not {frames}.")
         return texts, lengths
+
+    # ---- durations: the one owner of what length a generated clip can have (CLI, server and library)
+    def frame_range(self) -> tuple[int, int]:
+        """Shortest and longest clip in frames: one motion token, up to the language model's motion budget."""
+        factor = self.motion_tokenizer.config.downsample_factor
+        return factor, (self.lm.config.max_motion_tokens - 3) * factor  # the budget also holds <som>, <eom>, </s>
+
+    def seconds_range(self) -> tuple[float, float]:
+        shortest, longest = self.frame_range()
+        return shortest / self.config.fps, longest / self.config.fps
+
+    def frames_for(self, seconds: float, name: str = "the length") -> int:
+        """A requested duration in seconds -> frames, or one sentence naming the range this model can write."""
+        import math
+
+        low, high = self.seconds_range()
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and low <= seconds <= high):
+            raise UserInputError(f"{name} must be between {low:g} and {high:g} seconds, not {seconds}.")
+        shortest, longest = self.frame_range()
+        return min(max(int(round(seconds * self.config.fps)), shortest), longest)
 
     def _candidates(self) -> int:
         count = self.sampling.candidates  # its range is checked by SamplingSettings.check
@@ -235,6 +283,43 @@ class ReMoGPT:
     def caption(self, motions: Sequence[np.ndarray]) -> list[str]:
         return [text for text, _ in self.caption_motions(motions)]
 
+    # ---- the database and the tokenizer as services (the server and the CLI use these, never the parts)
+    @property
+    def retrieval(self) -> str:
+        """The retrieval setting prompts are built with ("none" without a database)."""
+        return self.context.mode
+
+    @property
+    def database_size(self) -> int:
+        return len(self.database) if self.database is not None else 0
+
+    def can_search(self) -> bool:
+        return self.database is not None and self.retriever is not None
+
+    def search(self, texts: Sequence[str], k: int = 5) -> list[dict[str, list]]:
+        """The top-k database pairs of every text: {"text->motion": [Reference, ...], "text->text": [...]}."""
+        from .language.prompts import Reference
+
+        if not self.can_search():
+            raise UserInputError("this model has no retrieval database to search.")
+        texts = [self._check_text(t) for t in texts]
+        if not texts:
+            return []
+        found = self.database.search(self.retriever.embed_texts(texts), "text", k=k, targets=("motion", "text"))
+        return [
+            {kind: [Reference(h.caption, tuple(h.tokens or ()), h.kind, float(h.similarity), h.motion_id, h.name) for h in hits]
+             for kind, hits in by_kind.items()}
+            for by_kind in found
+        ]  # fmt: skip
+
+    def decode(self, codes: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Motion tokens -> raw features (T, D), batched; e.g. the motions of references or search hits."""
+        if not codes:
+            return []
+        for row in codes:
+            self.lm.vocabulary.check_codes(row)
+        return self.motion_tokenizer.decode([list(row) for row in codes])
+
     # ---- reference rows: what the model's own parts give without the language model (evaluation/interface.py)
     def reconstruct(self, motions: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Raw features through the motion tokenizer and back: the best any output of this tokenizer can be."""
@@ -268,10 +353,40 @@ class ReMoGPT:
         return text
 
 
-# What inference needs from a model directory; training leftovers (runs/, stages/, checkpoints, the token cache)
-# stay behind when a model is copied for sharing or shipping.
-INFERENCE_FILES = (BUNDLE_NAME, "config.json", "model.safetensors", "tokenizer", "motion_tokenizer", "retriever",
-                   "database", "evaluator", "report.json", "report.md", "stages.json")  # fmt: skip
+def _place(source: Path | None, target: Path, save) -> None:
+    """Copy a component's directory to `target` (training leftovers excluded), or `save(target)` when it has none."""
+    import shutil
+
+    if source is None:
+        save(target)
+    elif Path(source).resolve() != target.resolve():
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoints", "*.ckpt", "metrics.jsonl", "stages"))
+
+
+def load_evaluable(directory: str | os.PathLike, device: str = "cpu"):
+    """What `--model DIR` names for evaluation: a ReMoGPT model directory, or an evaluation stand-in (its config.json)."""
+    from .evaluation.standin import MODEL_TYPE as STANDIN_TYPE, StandInModel
+    from .pretrained import CONFIG_NAME, read_json
+
+    directory = Path(directory)
+    if is_model_directory(directory):
+        return ReMoGPT.from_pretrained(directory, device=device)
+    if not (directory / CONFIG_NAME).is_file():
+        raise UserInputError(f"--model '{directory}' has neither {MODEL_CONFIG_NAME} nor {CONFIG_NAME}; expected a saved model directory.")
+    model_type = str(read_json(directory / CONFIG_NAME).get("model_type", ""))
+    if model_type != STANDIN_TYPE:
+        raise UserInputError(
+            f"--model '{directory}' holds a '{model_type}' model, which cannot be evaluated "
+            f"(expected a ReMoGPT model directory or a '{STANDIN_TYPE}')."
+        )
+    return StandInModel.from_directory(directory)
+
+
+# the training summaries kept beside the model when it is exported (training leftovers such as runs/, stages/,
+# checkpoints and the token cache stay behind)
+REPORT_FILES = ("report.json", "report.md", "stages.json")
 
 
 def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
@@ -280,12 +395,12 @@ def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     import tempfile
 
     source, target = Path(source), Path(target)
-    if not (source / BUNDLE_NAME).is_file():
-        raise UserInputError(f"'{source}' is not a ReMoGPT model directory (no {BUNDLE_NAME}).")
+    if not is_model_directory(source):
+        raise UserInputError(f"'{source}' is not a ReMoGPT model directory (no {MODEL_CONFIG_NAME}).")
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise UserInputError(f"the export target '{target}' must lie outside the model directory '{source}'.")
     # the target is replaced as a whole: only ever an earlier export (a model directory) or nothing
-    if target.exists() and not (target.is_dir() and (target / BUNDLE_NAME).is_file()):
+    if target.exists() and not (target.is_dir() and is_model_directory(target)):
         if not target.is_dir() or any(target.iterdir()):
             raise UserInputError(
                 f"the export target '{target}' exists and is not a ReMoGPT model directory; name a new or empty folder."
@@ -294,14 +409,13 @@ def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     if resolved == here or resolved in here.parents or resolved in source.resolve().parents:
         raise UserInputError(f"the export target '{target}' holds the working folder or the model; name a new folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
+    model = ReMoGPT.from_pretrained(source)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        for name in INFERENCE_FILES:
-            path = source / name
-            if path.is_dir():
-                shutil.copytree(path, staging / name, ignore=shutil.ignore_patterns("checkpoints", "*.ckpt", "metrics.jsonl"))
-            elif path.is_file():
-                shutil.copy2(path, staging / name)
+        model.save_pretrained(staging)
+        for name in REPORT_FILES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, staging / name)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -309,4 +423,3 @@ def export_model(source: str | os.PathLike, target: str | os.PathLike) -> Path:
         if staging.exists():
             shutil.rmtree(staging)
     return target
-

@@ -192,4 +192,5 @@ class Pretrained:
                 f"weights '{directory / WEIGHTS_NAME}' do not match its config.json ({first_line})."
             ) from None
         model.eval()
+        model.pretrained_from = directory  # where it was read: a model directory copies it whole (pipeline.py)
         return model

@@ -4,21 +4,21 @@ Stages (each skipped when its output is complete, each resuming from its last ch
 statistics -> tokenizer -> retriever -> database -> evaluator -> language model -> evaluation report.
 
     OUT/                                the model directory `generate`, `caption`, `retrieve`, `evaluate`, `serve` take
-      remogpt.json config.json model.safetensors tokenizer/    the language model and the bundle
+      remogpt.json config.json model.safetensors tokenizer/    the language model and its ReMoGPTConfig (config.py)
       motion_tokenizer/ retriever/ database/ evaluator/        the components it was trained and is evaluated with
       runs/tokenizer runs/retriever runs/evaluator stages/     training run directories (configs, metrics, checkpoints)
       stages.json                                              which stages finished, with their settings
-      report.json report.md                                    the final evaluation (t2m and m2t on the test split)
+      report.json report.md                                    the final evaluation (t2m and m2t, test and rare_test)
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .config import is_model_directory
 from .errors import UserInputError
 
 # Per pipeline preset: the preset of each stage and the evaluation's replications.
@@ -136,11 +136,8 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         from .evaluation.train import evaluator_train_config, train_evaluator
 
         train_evaluator(evaluator_train_config(preset["evaluator"], data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
-        if (out / "evaluator").exists():
-            shutil.rmtree(out / "evaluator")
-        shutil.copytree(evaluator_model, out / "evaluator")
 
-    stage("evaluator", lambda: (out / "evaluator" / "model.safetensors").is_file(), evaluator)
+    stage("evaluator", lambda: (evaluator_model / "model.safetensors").is_file(), evaluator)
 
     def language_model():
         from .language.train import make_config, train_language_model
@@ -149,9 +146,12 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
             data, tokenizer_model, runs / "database", preset=preset["lm"], retrieval=settings.retrieval, k=settings.k,
             max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed,
         )  # fmt: skip
-        train_language_model(config, out)
+        from .pipeline import ReMoGPT
 
-    stage("language_model", lambda: (out / "remogpt.json").is_file(), language_model)
+        # the model directory, with the evaluator its report is made with (config.py's layout)
+        ReMoGPT.from_training(train_language_model(config, out)).save_pretrained(out, evaluator=evaluator_model)
+
+    stage("language_model", lambda: is_model_directory(out), language_model)
 
     if settings.evaluate:
         stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"]))
@@ -169,9 +169,12 @@ def write_report(
 
     # the test split, and the rare-composition split where the dataset has one (the built-in data does)
     splits = ["test"] + ([RARE_COMPOSITIONS_SPLIT] if (Path(data) / f"{RARE_COMPOSITIONS_SPLIT}.txt").is_file() else [])
+    from .pipeline import ReMoGPT
+
+    model = ReMoGPT.from_pretrained(model_dir)
     results, sections = {}, [f"# Evaluation of {model_dir.name} on {data}"]
     for split in splits:
-        common = dict(data=data, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, split=split, name="ReMoGPT")
+        common = dict(data=data, model=model, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, split=split, name="ReMoGPT")
         t2m, t2m_table = run_t2m(**common, mm_generations=mm_generations)
         m2t, m2t_table = run_m2t(**common, bertscore=False)
         key = "" if split == "test" else f"_{split}"

@@ -20,6 +20,15 @@ def _device(name: str) -> str:
     return name
 
 
+def _model(model: Optional[Path], device: str):
+    """The model `--model DIR` names (None: the real-data rows only)."""
+    if model is None:
+        return None
+    from ..pipeline import load_evaluable
+
+    return load_evaluable(model, device=_device(device))
+
+
 def _evaluator_dir(evaluator: Optional[Path], data: Path) -> Path:
     from ..errors import UserInputError
 
@@ -156,7 +165,7 @@ def evaluate_t2m_command(
     if candidates is not None and candidates < 1:
         raise UserInputError(f"--candidates must be >= 1, got {candidates}.")
     result, markdown = run_t2m(
-        data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        data=data, model=_model(model, device), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
         candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance,
@@ -192,7 +201,7 @@ def evaluate_m2t_command(
     if beams < 1:
         raise UserInputError(f"--beams must be >= 1, got {beams}.")
     result, markdown = run_m2t(
-        data=data, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        data=data, model=_model(model, device), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, preprocess=preprocess, references=references, bertscore=bertscore,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True), beams=beams,
     )  # fmt: skip

@@ -59,20 +59,25 @@ def train_lm_command(
         learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool, accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
     )
-    train_language_model(config, out, pretrain_only=pretrain_only)
-    typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}" if pretrain_only else f"model written to {out}")
+    parts = train_language_model(config, out, pretrain_only=pretrain_only)
+    if pretrain_only:
+        typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}")
+        return
+    from ..pipeline import ReMoGPT
+
+    ReMoGPT.from_training(parts).save_pretrained(out)
+    typer.echo(f"model written to {out}")
 
 
 def _load_model(model: Optional[Path]):
     from ..pipeline import ReMoGPT
-    from ..shipped import model_dir_or_shipped
 
-    return ReMoGPT.from_pretrained(model_dir_or_shipped(model))
+    return ReMoGPT.from_pretrained(model)
 
 
 def _print_context(references) -> None:
     for ref in references:
-        typer.echo(f"  context: Text: {ref.caption} Motion: {ref.motion}")
+        typer.echo(f"  context ({ref.kind}, {ref.similarity:.2f}): {ref.caption} [{ref.name}, {len(ref.codes)} motion tokens]")
 
 
 @app.command("generate")
@@ -102,8 +107,6 @@ def generate_command(
         raise UserInputError(f"output '{output}' must end in one of {', '.join(OUTPUT_SUFFIXES)}.")
     if features and suffix != ".npy":
         raise UserInputError("--features only applies to a .npy output.")
-    if length is not None and not 0.2 <= length <= 10.0:
-        raise UserInputError(f"--length must be between 0.2 and 10 seconds, not {length}.")
     remogpt = _load_model(model)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
@@ -111,7 +114,7 @@ def generate_command(
     if context_guidance is not None:
         remogpt.sampling.context_guidance = context_guidance
     remogpt.sampling.check()  # every setting, one sentence, before any work
-    frames = int(round(length * remogpt.bundle.fps)) if length else None
+    frames = remogpt.frames_for(length, "--length") if length is not None else None
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:
         _print_context(motion.context)
@@ -120,8 +123,8 @@ def generate_command(
     else:
         from ..render import render_motion
 
-        render_motion(motion.joints, output, title=text, fps=remogpt.bundle.fps)
-    typer.echo(f"wrote {output} ({len(motion.joints)} frames, {len(motion.joints) / remogpt.bundle.fps:.1f} s)")
+        render_motion(motion.joints, output, title=text, fps=remogpt.config.fps)
+    typer.echo(f"wrote {output} ({len(motion.joints)} frames, {len(motion.joints) / remogpt.config.fps:.1f} s)")
 
 
 @app.command("caption")
@@ -137,7 +140,7 @@ def caption_command(
 
     array = load_npy(motion, name="motion")
     remogpt = _load_model(model)
-    features = motion_to_features(array, where=f"motion file '{motion}'", feature_dim=remogpt.bundle.feature_dim)
+    features = motion_to_features(array, where=f"motion file '{motion}'", feature_dim=remogpt.config.feature_dim)
     if len(features) < 4:
         raise UserInputError(f"motion file '{motion}' has {len(features)} frames; at least 4 are needed.")
     remogpt.sampling.caption_beams = beams

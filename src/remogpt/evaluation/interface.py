@@ -1,21 +1,12 @@
-"""What a model must offer to be evaluated, and how `--model DIR` becomes such a model.
-
-A model directory names its kind in `config.json` under `model_type`. MODEL_LOADERS maps each kind to a
-"module:callable" that takes the directory (and keyword `device`) and returns an object with `generate` and/or
-`caption`. The language model plugs in by adding one line here (or by calling `register_model_type`).
+"""What a model must offer to be evaluated: any object with `generate` and/or `caption` (and optionally the
+reference rows). The protocols take the object; `remogpt.pipeline.load_evaluable` turns `--model DIR` into one.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
-
-from ..errors import UserInputError
-from ..pretrained import CONFIG_NAME, read_json
 
 
 @runtime_checkable
@@ -48,40 +39,3 @@ class ReferenceRows(Protocol):
     def retrieve_motions(self, texts: Sequence[str]) -> list[np.ndarray] | None: ...
 
     def retrieve_captions(self, motions: Sequence[np.ndarray]) -> list[str] | None: ...
-
-
-# model_type -> "module:callable(directory, device=...)"; the callable returns a MotionGenerator/MotionCaptioner.
-MODEL_LOADERS: dict[str, str] = {
-    "evaluation-stand-in": "remogpt.evaluation.standin:StandInModel.from_directory",
-    "remogpt-language-model": "remogpt.pipeline:ReMoGPT.from_pretrained",
-}
-
-
-def register_model_type(model_type: str, loader: str | Callable[..., Any]) -> None:
-    """Make `--model DIR` understand directories whose config.json says `model_type`."""
-    MODEL_LOADERS[model_type] = loader  # type: ignore[assignment]
-
-
-def _resolve(loader: str | Callable[..., Any]) -> Callable[..., Any]:
-    if callable(loader):
-        return loader
-    module_name, _, attribute = loader.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        target = getattr(target, part)
-    return target
-
-
-def load_model(directory: str | os.PathLike, device: str = "cpu") -> Any:
-    """Load whatever model a directory holds, by the `model_type` in its config.json."""
-    directory = Path(directory)
-    if not (directory / CONFIG_NAME).is_file():
-        raise UserInputError(f"--model '{directory}' has no {CONFIG_NAME}; expected a saved model directory.")
-    model_type = str(read_json(directory / CONFIG_NAME).get("model_type", ""))
-    loader = MODEL_LOADERS.get(model_type)
-    if loader is None:
-        raise UserInputError(
-            f"--model '{directory}' holds a '{model_type}' model, which cannot be evaluated "
-            f"(known: {', '.join(sorted(MODEL_LOADERS))})."
-        )
-    return _resolve(loader)(directory, device=device)

@@ -1,4 +1,7 @@
-"""One call per protocol for the CLI: load everything, run, attach provenance, render the tables."""
+"""One call per protocol for the CLI: load the evaluator and data, run the model, attach provenance, render tables.
+
+The model comes loaded (`remogpt.pipeline.load_evaluable` for `--model DIR`); `model_dir` names it in the result.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,16 @@ from .protocol import RARE_COMPOSITIONS_SPLIT, EvalSplit, caption_rarity, split_
 from .report import m2t_markdown, provenance, t2m_markdown
 
 
-def _model(model_dir: str | os.PathLike | None, device: str) -> tuple[Any, dict | None]:
+def _model_config(model_dir: str | os.PathLike | None) -> dict | None:
+    """The model's own config for the provenance: remogpt.json of a ReMoGPT directory, else config.json."""
     if model_dir is None:
-        return None, None
-    from .interface import load_model
+        return None
+    from ..config import MODEL_CONFIG_NAME
 
-    return load_model(model_dir, device=device), read_json(Path(model_dir) / CONFIG_NAME)
+    for name in (MODEL_CONFIG_NAME, CONFIG_NAME):
+        if (Path(model_dir) / name).is_file():
+            return read_json(Path(model_dir) / name)
+    return None
 
 
 def _sampling(model: Any) -> dict | None:
@@ -46,6 +53,7 @@ def _with_provenance(
 def run_t2m(
     *,
     data: str | os.PathLike,
+    model: Any,
     model_dir: str | os.PathLike | None,
     evaluator_dir: str | os.PathLike,
     replications: int = 20,
@@ -66,7 +74,7 @@ def run_t2m(
     start = time.perf_counter()
     evaluator = load_evaluator(evaluator_dir, map_location=device)
     test = EvalSplit.from_folder(data, split)
-    model, model_config = _model(model_dir, device)
+    model_config = _model_config(model_dir)
     if candidates is not None:  # a decoding choice of the generator, so it is recorded with the result
         if not hasattr(model, "sampling"):
             raise UserInputError(f"--candidates {candidates} needs a model that samples its motions.")
@@ -95,6 +103,7 @@ def run_t2m(
 def run_m2t(
     *,
     data: str | os.PathLike,
+    model: Any,
     model_dir: str | os.PathLike | None,
     evaluator_dir: str | os.PathLike,
     replications: int = 20,
@@ -116,7 +125,7 @@ def run_m2t(
     start = time.perf_counter()
     evaluator = load_evaluator(evaluator_dir, map_location=device)
     test = EvalSplit.from_folder(data, split)
-    model, model_config = _model(model_dir, device)
+    model_config = _model_config(model_dir)
     if beams != 1:  # a decoding choice of the captioner, so it is recorded with the result
         if not hasattr(model, "sampling"):
             raise UserInputError(f"--beams {beams} needs a model that writes its captions by decoding.")

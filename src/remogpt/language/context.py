@@ -45,10 +45,11 @@ class ContextRetriever:
 
     def _references(self, results, source: str) -> list[list[Reference]]:
         order = list(kinds_for(self.mode, source, self.k))
-        return [
-            [Reference(hit.caption, self.vocabulary.motion_string(hit.tokens)) for kind in order for hit in result.get(kind, [])]
-            for result in results
-        ]
+        return [[self._reference(hit) for kind in order for hit in result.get(kind, [])] for result in results]
+
+    def _reference(self, hit) -> Reference:
+        self.vocabulary.check_codes(hit.tokens)
+        return Reference(hit.caption, tuple(int(c) for c in hit.tokens), hit.kind, float(hit.similarity), hit.motion_id, hit.name)
 
     def for_texts(self, texts: Sequence[str], exclude: Sequence | None = None) -> list[list[Reference]]:
         if self.mode == "none" or not texts:

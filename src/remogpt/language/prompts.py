@@ -19,6 +19,8 @@ import string
 from dataclasses import dataclass
 from typing import Sequence
 
+from .vocabulary import motion_span
+
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "t2m": (
         "Show me a motion that illustrates {caption}",
@@ -82,10 +84,14 @@ TASKS = tuple(TEMPLATES)
 
 @dataclass(frozen=True)
 class Reference:
-    """One retrieved motion-caption pair written into the Context block."""
+    """One retrieved motion-caption pair: data everywhere, text only inside `build_prompt`."""
 
     caption: str
-    motion: str  # the motion span string, "<som>...<eom>"
+    codes: tuple[int, ...]  # the motion's tokens (the frozen motion tokenizer's codes)
+    kind: str = ""  # the similarity type that found it, e.g. "text->motion" (retrieval/database.py KINDS)
+    similarity: float = 0.0
+    motion_id: str = ""  # the database clip it comes from
+    name: str = ""  # the database sample (motion id, or id@start-end for a timed caption)
 
 
 def placeholders(template: str) -> set[str]:
@@ -104,7 +110,7 @@ def build_prompt(instruction: str, references: Sequence[Reference] = ()) -> str:
     lines = ["### Input:", instruction]
     if references:
         lines.append("### Context:")
-        lines += [f"Text: {ref.caption} Motion: {ref.motion}" for ref in references]
+        lines += [f"Text: {ref.caption} Motion: {motion_span(ref.codes)}" for ref in references]
     lines.append("### Output:")
     return "\n".join(lines)
 

@@ -6,9 +6,8 @@ are computed once before training. Stage 1 does not depend on the retrieval sett
 can share it (`pretrained_stage`), which keeps their budgets identical.
 
     out/
-      config.json, model.safetensors, tokenizer/    the language model (inference)
-      remogpt.json                                  the bundle: retrieval setting, k, components (see pipeline.py)
-      motion_tokenizer/ retriever/ database/        copies of the frozen components it was trained with
+      config.json, model.safetensors, tokenizer/    the language model
+      remogpt.json, motion_tokenizer/ ...           written by the caller: ReMoGPT.from_training(parts).save_pretrained
       stages/pretrain/ stages/instruct/             run directories (config, metrics.jsonl, checkpoints)
       motion_tokens.json                            the frozen tokenizer's tokens per training/validation sample
 """
@@ -16,10 +15,8 @@ can share it (`pretrained_stage`), which keeps their budgets identical.
 from __future__ import annotations
 
 import json
-import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import UserInputError
 
@@ -207,10 +204,25 @@ def _fit_stage(
     return model
 
 
+@dataclass
+class LanguageModelParts:
+    """What training produced and used: the trained language model with the frozen parts and the data's facts,
+    from which `ReMoGPT.from_training` makes the model (the trainer never writes a model directory itself)."""
+
+    model: object  # MotionLanguageModel
+    motion_tokenizer: object
+    retriever: object
+    database: object
+    fps: float
+    feature_dim: int
+    config: LanguageTrainingConfig
+
+
 def train_language_model(
     config: LanguageTrainingConfig, out_dir: str | Path, *, limit_samples: int | None = None, pretrain_only: bool = False
-):
-    """Both stages (or stage 1 only); returns the trained MotionLanguageModel. Each stage resumes from its checkpoint."""
+) -> LanguageModelParts:
+    """Both stages (or stage 1 only). Each stage resumes from its checkpoint; the language model is saved in
+    out_dir (stage 2) or out_dir/stages/pretrain/model (stage 1)."""
     import torch
 
     from ..data.folder import HumanML3DFolder
@@ -263,7 +275,7 @@ def train_language_model(
         _fit_stage(model, plain_items, plain_val, config, pretrain_dir, config.pretrain_steps, folder.fps, factor)
         model.save_pretrained(stage1_model_dir)
     if pretrain_only:
-        return model
+        return LanguageModelParts(model, motion_tokenizer, retriever, database, folder.fps, folder.feature_dim, config)
 
     # references are looked up once: the top `reference_pool` per kind, of which each prompt uses k
     context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, max(config.k, config.reference_pool))
@@ -271,26 +283,5 @@ def train_language_model(
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
     model.train()
     _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, stage2=True)
-    model.save_pretrained(out_dir)
-    _copy_components(config, database, out_dir)
-    from .. import __version__
-    from ..io import save_json
-    from ..pipeline import BUNDLE_NAME, BundleConfig
-
-    bundle = BundleConfig(
-        retrieval=config.retrieval, k=config.k, fps=folder.fps, feature_dim=folder.feature_dim, training=asdict(config),
-        candidates=config.candidates,
-    )  # fmt: skip
-    save_json(out_dir / BUNDLE_NAME, {"model_type": "remogpt", "remogpt_version": __version__, **asdict(bundle)})
-    return model
-
-
-def _copy_components(config: LanguageTrainingConfig, database, out_dir: Path) -> None:
-    """Make the model directory self-contained: the frozen tokenizer, retriever and database it was trained with."""
-    from ..pretrained import resolve_model_dir
-
-    for source, name in ((resolve_model_dir(config.tokenizer), "motion_tokenizer"), (resolve_model_dir(database.retriever_path()), "retriever"), (Path(config.index), "database")):
-        target = out_dir / name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoints", "metrics.jsonl", "*.ckpt", "stages"))
+    model.save_pretrained(out_dir)  # the caller writes the whole model directory (ReMoGPT.save_pretrained)
+    return LanguageModelParts(model, motion_tokenizer, retriever, database, folder.fps, folder.feature_dim, config)

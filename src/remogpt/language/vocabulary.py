@@ -21,6 +21,12 @@ MOTION_MASK = "<motion_mask>"
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 
 
+def motion_span(codes: Sequence[int], masked: Container[int] = ()) -> str:
+    """Motion codes -> `<som><motion_id_..>...<eom>`; positions in `masked` become <motion_mask> (no range check)."""
+    body = "".join(MOTION_MASK if i in masked else motion_token(int(c)) for i, c in enumerate(codes))
+    return START_OF_MOTION + body + END_OF_MOTION
+
+
 def motion_token(code: int) -> str:
     return f"<motion_id_{code}>"
 
@@ -106,11 +112,13 @@ class MotionVocabulary:
 
     def motion_string(self, codes: Sequence[int], masked: Container[int] = ()) -> str:
         """Motion codes -> the span written into prompts and targets; positions in `masked` become <motion_mask>."""
+        self.check_codes(codes)
+        return motion_span(codes, masked)
+
+    def check_codes(self, codes: Sequence[int]) -> None:
         for code in codes:
             if not 0 <= int(code) < self.codebook_size:
                 raise UserInputError(f"motion token {code} is outside the codebook of {self.codebook_size} codes.")
-        body = "".join(MOTION_MASK if i in masked else motion_token(int(c)) for i, c in enumerate(codes))
-        return START_OF_MOTION + body + END_OF_MOTION
 
     def is_motion_id(self, token_id: int) -> bool:
         return self.first_motion_id <= token_id < self.first_motion_id + self.codebook_size

@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..config import ReMoGPTConfig, is_model_directory
 from ..errors import UserInputError
 from ..io import atomic_path, save_json, save_npy
 from ..pretrained import read_config, write_config
@@ -91,9 +92,6 @@ class DatabaseConfig:
     ef_search: int = 64
     has_tokens: bool = False
     retriever_parts: int = 6
-
-
-MODEL_BUNDLE = "remogpt.json"  # marks a ReMoGPT model directory (see remogpt.pipeline)
 
 
 @dataclass(frozen=True)
@@ -265,8 +263,8 @@ class RetrievalDatabase:
         from ..io import load_npy
 
         directory = Path(directory)
-        if (directory / MODEL_BUNDLE).is_file() and (directory / "database" / CONFIG_NAME).is_file():
-            directory = directory / "database"  # a ReMoGPT model directory: use the database it was trained with
+        if is_model_directory(directory):
+            directory = directory / ReMoGPTConfig.read(directory).database  # a ReMoGPT model directory: use the database it was trained with
         if not (directory / CONFIG_NAME).is_file():
             raise UserInputError(f"index folder '{directory}' has no {CONFIG_NAME}; build it with `remogpt index build`.")
         config = read_config(directory / CONFIG_NAME, DatabaseConfig, ignore=("kind",))
@@ -305,8 +303,9 @@ class RetrievalDatabase:
     def retriever_path(self) -> Path:
         """The copy beside the database inside a ReMoGPT model directory, else the path recorded at build time."""
         location = getattr(self, "location", None)
-        if location is not None and (location.parent / MODEL_BUNDLE).is_file():
-            return location.parent / "retriever"
+        location = location.resolve() if location is not None else None  # a symlink to a model's database too
+        if location is not None and is_model_directory(location.parent):
+            return location.parent / ReMoGPTConfig.read(location.parent).retriever
         return Path(self.config.retriever)
 
     def load_retriever(self, directory: str | os.PathLike | None = None, map_location: str = "cpu"):

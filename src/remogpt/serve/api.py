@@ -15,7 +15,6 @@ this server made.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -24,6 +23,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import UserInputError
 from .jobs import JobQueue
 from .limits import ServeLimits
 from .service import DemoService, GenerateRequest, MotionResult, ReferenceView
@@ -73,13 +73,14 @@ def clean_text(text: str, limits: ServeLimits, name: str) -> str:
     return text
 
 
-def length_in_frames(seconds: float | None, limits: ServeLimits, fps: float) -> int | None:
+def length_in_frames(seconds: float | None, service) -> int | None:
+    """length_seconds -> frames, in the range the model can write (ReMoGPT.frames_for owns it)."""
     if seconds is None:
         return None
-    low, high = limits.min_length_seconds, limits.max_length_seconds
-    if not (math.isfinite(seconds) and low <= seconds <= high):
-        raise ApiError(400, f"length_seconds must be between {low:g} and {high:g}, not {seconds}.")
-    return int(round(seconds * fps))
+    try:
+        return service.model.frames_for(seconds, "length_seconds")
+    except UserInputError as error:
+        raise ApiError(400, str(error)) from None
 
 
 # ------------------------------------------------------------------------------------------------- JSON shapes
@@ -136,7 +137,7 @@ def build_router(state: ServerState) -> APIRouter:
     @router.post("/generate")
     async def generate(body: GenerateBody) -> dict:
         text = clean_text(body.text, limits, "text")
-        frames = length_in_frames(body.length_seconds, limits, service.fps)
+        frames = length_in_frames(body.length_seconds, service)
         if body.seed is not None and not 0 <= body.seed <= MAX_SEED:
             raise ApiError(400, f"seed must be between 0 and {MAX_SEED}, not {body.seed}.")
         request = GenerateRequest(text, frames, body.seed)

@@ -47,11 +47,9 @@ def create_app(model_dir: str | os.PathLike | None = None, *, model=None, limits
     name = "model"
     if model is None:
         from ..pipeline import ReMoGPT
-        from ..shipped import model_dir_or_shipped
 
-        directory = model_dir_or_shipped(model_dir)
-        name = directory.name if model_dir is not None else "built-in model"
-        model = ReMoGPT.from_pretrained(directory)
+        name = Path(model_dir).name if model_dir is not None else "built-in model"
+        model = ReMoGPT.from_pretrained(model_dir)
     elif model_dir is not None:
         name = Path(model_dir).name
 
@@ -171,5 +169,5 @@ def server_info(service: DemoService, limits: ServeLimits, name: str) -> dict:
                 for b in bones
             ],
         },
-        "limits": limits.public(),
+        "limits": {**limits.public(), **dict(zip(("min_length_seconds", "max_length_seconds"), service.model.seconds_range()))},
     }

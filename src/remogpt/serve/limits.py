@@ -1,6 +1,6 @@
 """The server's limits and the ASGI middleware that enforces the request-body limits before a body is read.
 
-Every number a request can push on (text length, upload size, motion length, queue depth, time) has a bound here,
+Every number a request can push on (text length, upload size, queue depth, time) has a bound here (the motion length\nis the model's: ReMoGPT.seconds_range),
 so a client can neither exhaust memory nor hold the model forever. `create_app(limits=ServeLimits(...))` overrides
 them; the page reads them from GET /api/info.
 """
@@ -18,8 +18,6 @@ class ServeLimits:
     max_json_bytes: int = 16 * 1024  # any JSON request body
     max_upload_bytes: int = 4 * 1024 * 1024  # a .npy upload (a 10 s HumanML3D clip is ~0.2 MB of features)
     max_upload_frames: int = 1000  # 50 s at 20 fps; the motion tokenizer and captioner see every frame
-    min_length_seconds: float = 0.5
-    max_length_seconds: float = 10.0  # HumanML3D clips are at most 9.8 s
     max_search_k: int = 20
     max_pending: int = 64  # model jobs queued or running; more are refused with 503 (bounded memory)
     max_batch: int = 8  # seedless generations (and captions) queued together run as one batch
@@ -32,12 +30,10 @@ class ServeLimits:
         for name, value in asdict(self).items():
             if not value > 0:
                 raise UserInputError(f"server limit {name} must be positive, got {value}.")
-        if self.min_length_seconds > self.max_length_seconds:
-            raise UserInputError("server limit min_length_seconds must not exceed max_length_seconds.")
 
     def public(self) -> dict:
         """The limits a client needs to know (shown by the page next to its inputs)."""
-        keys = ("max_text_chars", "max_upload_bytes", "max_upload_frames", "min_length_seconds", "max_length_seconds",
+        keys = ("max_text_chars", "max_upload_bytes", "max_upload_frames",
                 "max_search_k")
         return {key: getattr(self, key) for key in keys}
 

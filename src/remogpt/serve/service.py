@@ -7,7 +7,6 @@ them by id.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,6 @@ import numpy as np
 
 from .limits import ServeLimits
 from .store import MotionStore, StoredMotion
-
-MOTION_CODE = re.compile(r"<motion_id_(\d+)>")
-
 
 @dataclass(frozen=True)
 class GenerateRequest:
@@ -32,7 +28,7 @@ class GenerateRequest:
 class ReferenceView:
     """A retrieved (caption, motion) pair; `motion` is a lazily decoded store entry (None without tokens)."""
 
-    kind: str | None  # e.g. "text->motion"; None when the order of the references is not known
+    kind: str  # the similarity type that found it, e.g. "text->motion"
     caption: str
     motion: StoredMotion | None
     name: str | None = None
@@ -49,8 +45,8 @@ class MotionResult:
 class DemoService:
     def __init__(self, model, limits: ServeLimits, store: MotionStore):
         self.model, self.limits, self.store = model, limits, store
-        self.fps = float(model.bundle.fps)
-        self.feature_dim = int(model.bundle.feature_dim)
+        self.fps = float(model.config.fps)
+        self.feature_dim = int(model.config.feature_dim)
         # database motions already in the store, by (caption, tokens): repeated references and search hits reuse
         # one entry instead of flooding the LRU (bounded by the database's size)
         self._database_ids: dict[tuple, str] = {}
@@ -58,14 +54,14 @@ class DemoService:
     # ---- facts about the model
     @property
     def retrieval(self) -> str:
-        return self.model.context.mode
+        return self.model.retrieval
 
     @property
     def database_size(self) -> int:
-        return len(self.model.database) if self.model.database is not None else 0
+        return self.model.database_size
 
     def has_database(self) -> bool:
-        return self.model.database is not None and self.model.retriever is not None
+        return self.model.can_search()
 
     # ---- batched model work (the job thread)
     def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[MotionResult]:
@@ -76,7 +72,7 @@ class DemoService:
         for request, generated in zip(requests, motions):
             stored = self.store.add(request.text, "generated", self.fps, tokens=list(generated.tokens),
                                     features=generated.features, joints=np.asarray(generated.joints, np.float32))
-            results.append(MotionResult(stored, self._references(generated.context, "text")))
+            results.append(MotionResult(stored, self._references(generated.context)))
         return results
 
     def caption_batch(self, uploads: Sequence[bytes]) -> list[MotionResult]:
@@ -94,14 +90,13 @@ class DemoService:
         results = []
         for (features, joints), (caption, references) in zip(motions, captions):
             stored = self.store.add(caption, "uploaded", self.fps, features=features, joints=joints)
-            results.append(MotionResult(stored, self._references(references, "motion"), caption))
+            results.append(MotionResult(stored, self._references(references), caption))
         return results
 
     def search_batch(self, queries: Sequence[tuple[str, int]]) -> list[dict[str, list[ReferenceView]]]:
         """Database hits of text queries: {"text->motion": [...], "text->text": [...]} per (query, k)."""
         k = max(k for _, k in queries)
-        embeddings = self.model.retriever.embed_texts([text for text, _ in queries])
-        found = self.model.database.search(embeddings, "text", k=k, targets=("motion", "text"))
+        found = self.model.search([text for text, _ in queries], k)
         results = []
         for (_, want), hits_by_kind in zip(queries, found):
             results.append({
@@ -115,7 +110,7 @@ class DemoService:
 
         todo = [m for m in motions if not m.decoded]
         if todo:
-            features = self.model.motion_tokenizer.decode([m.tokens for m in todo])
+            features = self.model.decode([m.tokens for m in todo])
             for motion, array in zip(todo, features):
                 motion.features = np.asarray(array, np.float32)
                 motion.joints = features_to_joints(motion.features).astype(np.float32)  # set last: marks decoded
@@ -142,23 +137,13 @@ class DemoService:
             return path.read_bytes()
 
     # ---- helpers
-    def _references(self, references, source: str) -> list[ReferenceView]:
-        """Store the prompt's references as token-only entries, labelled with their similarity type."""
-        from ..language.context import kinds_for
+    def _references(self, references) -> list[ReferenceView]:
+        """Store the prompt's references (language.prompts.Reference) as token-only entries."""
+        return [self._hit_view(reference) for reference in references]
 
-        kinds = [kind for kind, k in kinds_for(self.retrieval, source, self.model.context.k).items() for _ in range(k)]
-        if len(kinds) != len(references):  # fewer hits than asked: the order no longer tells the kind
-            kinds = [None] * len(references)
-        views = []
-        for kind, reference in zip(kinds, references):
-            codes = [int(c) for c in MOTION_CODE.findall(reference.motion)]
-            stored = self._database_motion(reference.caption, codes)
-            views.append(ReferenceView(kind, reference.caption, stored))
-        return views
-
-    def _hit_view(self, hit) -> ReferenceView:
-        stored = self._database_motion(hit.caption, hit.tokens or [])
-        return ReferenceView(hit.kind, hit.caption, stored, name=hit.name, similarity=float(hit.similarity))
+    def _hit_view(self, reference) -> ReferenceView:
+        stored = self._database_motion(reference.caption, reference.codes)
+        return ReferenceView(reference.kind, reference.caption, stored, name=reference.name, similarity=reference.similarity)
 
     def _database_motion(self, caption: str, codes: Sequence[int]) -> StoredMotion | None:
         if not codes:

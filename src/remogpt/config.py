@@ -1,0 +1,64 @@
+"""A ReMoGPT model directory's own config (`remogpt.json`) and layout.
+
+    model/
+      remogpt.json                          ReMoGPTConfig: retrieval setting, k, fps, feature size, decoding
+                                            defaults, component sub-directories, the training summary
+      config.json model.safetensors tokenizer/   the language model (its own Pretrained contract)
+      motion_tokenizer/ retriever/ database/ evaluator/   the frozen components, each its own contract
+
+`ReMoGPT.save_pretrained` / `ReMoGPT.from_pretrained` (pipeline.py) are the only writers and readers; lower
+layers (the database finding its retriever) only ask `is_model_directory`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODEL_CONFIG_NAME = "remogpt.json"
+MODEL_TYPE = "remogpt"
+
+
+@dataclass
+class ReMoGPTConfig:
+    retrieval: str = "both"  # none | t2t | t2m | both (language/context.py)
+    k: int = 1  # references per kind in a prompt
+    fps: float = 20.0
+    feature_dim: int = 263
+    # Decoding defaults: motions sampled per requested motion (the one the retriever scores closest to the text
+    # kept), and the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off).
+    candidates: int = 1
+    context_guidance: float = 0.0
+    # component sub-directories, relative to the model directory
+    motion_tokenizer: str = "motion_tokenizer"
+    retriever: str = "retriever"
+    database: str = "database"
+    evaluator: str = "evaluator"
+    training: dict = field(default_factory=dict)  # the language model's training config, for provenance
+
+    @classmethod
+    def read(cls, directory: str | os.PathLike) -> "ReMoGPTConfig":
+        from .pretrained import read_config
+
+        from .errors import UserInputError
+
+        config = read_config(Path(directory) / MODEL_CONFIG_NAME, cls, ignore=("model_type", "remogpt_version"))
+        for name, sub in config.components().items():
+            if not isinstance(sub, str) or not sub or Path(sub).name != sub or sub in (".", ".."):
+                raise UserInputError(f"'{Path(directory) / MODEL_CONFIG_NAME}': {name} must name a sub-directory, not {sub!r}.")
+        return config
+
+    def write(self, directory: str | os.PathLike) -> None:
+        from . import __version__
+        from .pretrained import write_config
+
+        write_config(Path(directory) / MODEL_CONFIG_NAME, self, model_type=MODEL_TYPE, remogpt_version=__version__)
+
+    def components(self) -> dict[str, str]:
+        """Component name -> sub-directory."""
+        return {name: getattr(self, name) for name in ("motion_tokenizer", "retriever", "database", "evaluator")}
+
+
+def is_model_directory(directory: str | os.PathLike) -> bool:
+    return (Path(directory) / MODEL_CONFIG_NAME).is_file()
