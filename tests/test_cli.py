@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -82,3 +84,36 @@ def test_degenerate_joints_are_refused_not_written_as_nan(run_cli, tmp_path):
     np.save(source, np.zeros((30, 22, 3), np.float32))
     code, _, err = run_cli("motion", "to-features", source, "-o", out)
     assert code == 2 and "do not form a body" in err and not out.exists()
+
+
+def test_writing_problems_are_one_sentence(run_cli, tmp_path):
+    """-o naming a folder, or a folder that cannot be written: one sentence and exit 2, nothing left behind."""
+    folder = tmp_path / "out.npy"
+    folder.mkdir()
+    code, _, err = run_cli("generate", "a person walks", "-o", folder)
+    assert code == 2 and "is a folder" in err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: nothing to check
+            pytest.skip("running as a user that can write anywhere")
+        code, _, err = run_cli("generate", "a person walks", "-o", locked / "g.npy")
+        assert code == 2 and "Permission denied" in err and "Traceback" not in err
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_trainer_that_cannot_start_is_one_sentence(run_cli, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data = tmp_path / "data"
+    from remogpt.data.synth import synthesize
+
+    synthesize(data, 12, seed=0)
+    code, _, err = run_cli("train", "tokenizer", "--data", data, "--out", tmp_path / "run", "--preset", "tiny",
+                           "--max-steps", "1", "--accelerator", "gpu")  # fmt: skip
+    assert code == 2 and "accelerator='gpu'" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -266,3 +267,29 @@ def test_library_inputs_are_checked_before_any_work(remogpt, call, needle):
 
     with pytest.raises(UserInputError, match=needle):
         call(remogpt)
+
+
+@pytest.mark.parametrize(
+    "damage, needle",
+    [
+        (lambda d: _edit_json(d / "remogpt.json", k="three"), "k must be int"),
+        (lambda d: _edit_json(d / "motion_tokenizer" / "config.json", codebook_size=-5), "does not describe a valid model"),
+        (lambda d: (d / "tokenizer" / "tokenizer.json").write_bytes(os.urandom(200)), "cannot be read"),
+        (lambda d: (d / "database" / "text.faiss").write_bytes(os.urandom(200)), "is not a FAISS index"),
+    ],
+)
+def test_a_damaged_model_directory_is_one_sentence_naming_the_file(tiny_model_dir, tmp_path, run_cli, damage, needle):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    damage(broken)
+    code, _, err = run_cli("generate", "a person waves", "--model", broken, "-o", tmp_path / "o.npy")
+    assert code == 2 and needle in err and str(broken) in err, err
+    assert not (tmp_path / "o.npy").exists()
+
+
+def _edit_json(path, **changes):
+    values = json.loads(path.read_text())
+    values.update(changes)
+    path.write_text(json.dumps(values))

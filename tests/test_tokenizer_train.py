@@ -40,10 +40,31 @@ def write_folder(root: Path, motions: list[np.ndarray], mean=None, std=None) -> 
 
 
 @pytest.fixture(scope="module")
-def real_clip_folder(tmp_path_factory, humanml3d_dir) -> Path:
-    """16 motions cut from the real HumanML3D clip 012314 (170 frames) with small noise, and the official Mean/Std."""
-    clip = np.load(humanml3d_dir / "new_joint_vecs" / "012314.npy")
-    mean, std = np.load(humanml3d_dir / "Mean.npy"), np.load(humanml3d_dir / "Std.npy")
+def source_clip(request, tmp_path_factory) -> Path:
+    """A 170-frame clip: the real HumanML3D 012314 where ../shared/data is present, else a built-in synthetic one
+    (so these tests run everywhere). Its folder's Mean.npy / Std.npy lie two levels up."""
+    from conftest import SHARED_DATA
+
+    real = SHARED_DATA / "humanml3d" / "new_joint_vecs" / "012314.npy"
+    if real.is_file():
+        return real
+    synth = request.getfixturevalue("synth_dir")
+    folder = HumanML3DFolder(synth)
+    longest = max(folder.ids("train"), key=lambda i: len(folder.load_features(i)))
+    assert len(folder.load_features(longest)) >= 170, "the built-in generator makes clips of up to 9.8 s"
+    clip_dir = tmp_path_factory.mktemp("clip")
+    (clip_dir / "new_joint_vecs").mkdir()
+    np.save(clip_dir / "new_joint_vecs" / "012314.npy", folder.load_features(longest)[:170])
+    for name in ("Mean.npy", "Std.npy"):
+        (clip_dir / name).write_bytes((synth / name).read_bytes())
+    return clip_dir / "new_joint_vecs" / "012314.npy"
+
+
+@pytest.fixture(scope="module")
+def real_clip_folder(tmp_path_factory, source_clip) -> Path:
+    """16 motions cut from a 170-frame clip (real where available) with small noise, and its dataset's Mean/Std."""
+    clip = np.load(source_clip)
+    mean, std = np.load(source_clip.parents[1] / "Mean.npy"), np.load(source_clip.parents[1] / "Std.npy")
     rng = np.random.default_rng(0)
     motions = []
     for _ in range(16):
@@ -102,8 +123,8 @@ def test_resume_continues_and_keeps_the_codebook(tmp_path, real_clip_folder):
     assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 20
 
 
-def test_cli_train_tokenize_evaluate(tmp_path, tiny_run, real_clip_folder, humanml3d_dir, run_cli):
-    code, out, err = run_cli("tokenize", humanml3d_dir / "new_joint_vecs" / "012314.npy", "--tokenizer", tiny_run)
+def test_cli_train_tokenize_evaluate(tmp_path, tiny_run, real_clip_folder, source_clip, run_cli):
+    code, out, err = run_cli("tokenize", source_clip, "--tokenizer", tiny_run)
     assert code == 0, err
     tokens = [int(t) for t in out.split()]
     assert len(tokens) == 170 // 4 and all(0 <= t < 32 for t in tokens)

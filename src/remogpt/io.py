@@ -80,6 +80,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     The temporary name keeps the final suffix so writers that dispatch on it (matplotlib, ffmpeg) work.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserInputError(f"'{path}' is a folder; name a file to write.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -88,6 +90,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp_path, path)
+    except OSError as error:
+        if error.filename is None or str(error.filename) == str(tmp_path):  # name the user's file, not the temporary one
+            raise OSError(error.errno, error.strerror, str(path)) from None
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

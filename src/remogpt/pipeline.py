@@ -19,7 +19,6 @@ import numpy as np
 from .config import MODEL_CONFIG_NAME, ReMoGPTConfig, is_model_directory
 from .errors import UserInputError
 
-BUNDLE_NAME, BundleConfig = MODEL_CONFIG_NAME, ReMoGPTConfig  # TEMPORARY: a training started before the change imports these
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 MAX_BEAMS = 16  # caption beam width
 

@@ -65,10 +65,31 @@ def config_from_dict(config_class: type[ConfigT], values: dict[str, Any], *, sou
             f"expected some of {', '.join(sorted(names))}."
         )
     kwargs = {name: _from_json(hints[name], value) for name, value in values.items()}
+    for name, value in kwargs.items():
+        expected = _plain_type(hints[name])
+        if expected is not None and not _is_instance(value, expected):
+            raise UserInputError(
+                f"{source}: {name} must be {' or '.join(t.__name__ for t in expected)}, not {value!r}."
+            )
     try:
         return config_class(**kwargs)
     except (TypeError, ValueError) as error:
         raise UserInputError(f"{source} is not a valid {config_class.__name__} ({error}).") from None
+
+
+def _plain_type(hint: Any) -> tuple[type, ...] | None:
+    """The JSON scalar types a field accepts (None allowed when Optional), or None when it is not a plain scalar."""
+    origin = typing.get_origin(hint)
+    options = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+    if not all(option in (int, float, str, bool, type(None)) for option in options):
+        return None
+    return tuple(options)
+
+
+def _is_instance(value: Any, expected: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # JSON true is not a number
+        return bool in expected
+    return isinstance(value, expected) or (float in expected and isinstance(value, int))
 
 
 def _from_json(hint: Any, value: Any) -> Any:
@@ -183,7 +204,10 @@ class Pretrained:
                 f"model directory '{directory}' holds a '{found}' model, expected '{cls.model_type}'."
             )
         config = config_from_dict(cls.config_class, values, source=f"'{directory / CONFIG_NAME}'")
-        model = cls(config)
+        try:
+            model = cls(config)
+        except (ValueError, RuntimeError, TypeError, ZeroDivisionError) as error:  # e.g. a negative size in the file
+            raise UserInputError(f"'{directory / CONFIG_NAME}' does not describe a valid model ({error}).") from None
         try:
             load_model(model, str(directory / WEIGHTS_NAME), strict=True, device=str(map_location))
         except (RuntimeError, OSError, SafetensorError) as error:  # missing/unexpected tensors, wrong shapes, corrupt file

@@ -21,11 +21,11 @@ from typing import Callable
 from .config import is_model_directory
 from .errors import UserInputError
 
-# Per pipeline preset: the preset of each stage and the evaluation's replications.
+# Every stage has presets of the same names (tiny, small, paper); a pipeline preset adds the report's settings.
 PIPELINE_PRESETS = {
-    "tiny": dict(tokenizer="tiny", retriever="tiny", evaluator="tiny", lm="tiny", replications=2, mm_generations=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
-    "small": dict(tokenizer="small", retriever="small", evaluator="small", lm="small", replications=3, mm_generations=5, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
-    "paper": dict(tokenizer="paper", retriever="paper", evaluator="paper", lm="base", replications=20, mm_generations=30, tokenizer_steps=None, retriever_steps=None, evaluator_steps=None),
+    "tiny": dict(replications=2, mm_generations=5),
+    "small": dict(replications=3, mm_generations=5),
+    "paper": dict(replications=20, mm_generations=30),
 }
 
 
@@ -107,14 +107,14 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     def tokenizer():
         from .tokenizer.train import train_tokenizer
 
-        train_tokenizer(data, runs / "tokenizer", preset["tokenizer"], max_steps=settings.tokenizer_steps)
+        train_tokenizer(data, runs / "tokenizer", settings.preset, max_steps=settings.tokenizer_steps)
 
     stage("tokenizer", lambda: (tokenizer_model / "model.safetensors").is_file(), tokenizer)
 
     def retriever():
         from .retrieval.train import retriever_config, train_retriever
 
-        train_retriever(retriever_config(preset["retriever"], data=data, max_steps=settings.retriever_steps), runs / "retriever")
+        train_retriever(retriever_config(settings.preset, data=data, max_steps=settings.retriever_steps), runs / "retriever")
 
     stage("retriever", lambda: (retriever_model / "model.safetensors").is_file(), retriever)
 
@@ -135,7 +135,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     def evaluator():
         from .evaluation.train import evaluator_train_config, train_evaluator
 
-        train_evaluator(evaluator_train_config(preset["evaluator"], data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
+        train_evaluator(evaluator_train_config(settings.preset, data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
 
     stage("evaluator", lambda: (evaluator_model / "model.safetensors").is_file(), evaluator)
 
@@ -143,7 +143,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         from .language.train import make_config, train_language_model
 
         config = make_config(
-            data, tokenizer_model, runs / "database", preset=preset["lm"], retrieval=settings.retrieval, k=settings.k,
+            data, tokenizer_model, runs / "database", preset=settings.preset, retrieval=settings.retrieval, k=settings.k,
             max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed,
         )  # fmt: skip
         from .pipeline import ReMoGPT

@@ -28,6 +28,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import UserInputError
+
+
+def pick_device(name: str = "auto") -> str:
+    """"auto" -> "cuda" when a GPU is visible, else "cpu"; any other name is passed through (torch checks it)."""
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 from .pretrained import config_to_dict, read_json, write_config
 
 RUN_CONFIG_NAME = "config.json"
@@ -156,24 +165,32 @@ def make_trainer(
     )
     if strategy is None:
         strategy = "ddp" if isinstance(devices, int) and devices > 1 else "auto"
-    return lightning.Trainer(
-        default_root_dir=out_dir,
-        max_steps=max_steps,
-        max_epochs=-1,
-        val_check_interval=val_every_n_steps,
-        check_val_every_n_epoch=None,  # validate every N steps across epoch boundaries
-        num_sanity_val_steps=0,
-        accelerator=accelerator,
-        devices=devices,
-        strategy=strategy,
-        precision=precision,
-        gradient_clip_val=gradient_clip_val,
-        logger=_json_logger_class()(out_dir / METRICS_NAME),
-        log_every_n_steps=log_every_n_steps,
-        callbacks=[checkpoint, *callbacks],
-        enable_progress_bar=progress_bar,
-        enable_model_summary=False,
-    )
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        return lightning.Trainer(
+            default_root_dir=out_dir,
+            max_steps=max_steps,
+            max_epochs=-1,
+            val_check_interval=val_every_n_steps,
+            check_val_every_n_epoch=None,  # validate every N steps across epoch boundaries
+            num_sanity_val_steps=0,
+            accelerator=accelerator,
+            devices=devices,
+            strategy=strategy,
+            precision=precision,
+            gradient_clip_val=gradient_clip_val,
+            logger=_json_logger_class()(out_dir / METRICS_NAME),
+            log_every_n_steps=log_every_n_steps,
+            callbacks=[checkpoint, *callbacks],
+            enable_progress_bar=progress_bar,
+            enable_model_summary=False,
+        )
+    except (MisconfigurationException, RuntimeError, ValueError) as error:  # e.g. --accelerator gpu without a GPU
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserInputError(
+            f"the trainer cannot run with accelerator={accelerator!r}, devices={devices!r}, precision={precision!r} ({first})."
+        ) from None
 
 
 def checkpoint_step(path: str | os.PathLike) -> int:

@@ -67,4 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     except ABORTS:
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except OSError as error:  # a full disk, a read-only folder, -o naming a folder: one sentence, no traceback
+        where = f" ('{error.filename}')" if error.filename else ""
+        click.echo(f"Error: cannot read or write a file{where}: {error.strerror or error}.", err=True)
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)

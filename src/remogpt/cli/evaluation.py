@@ -13,11 +13,9 @@ DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluato
 
 
 def _device(name: str) -> str:
-    import torch
+    from ..training import pick_device
 
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
+    return pick_device(name)
 
 
 def _model(model: Optional[Path], device: str):

@@ -21,7 +21,7 @@ def train_lm_command(
     out: Path = typer.Option(..., "--out", help="Output model directory (resumes if it holds a run)."),
     retrieval: str = typer.Option("both", help="none (MotionGPT) | t2t (uni-modal) | t2m (cross-modal) | both (ReMoGPT)."),
     k: int = typer.Option(1, "--k", help="References per similarity type."),
-    preset: str = typer.Option("small", help="tiny | small | base (T5-base, 12 + 12 layers)."),
+    preset: str = typer.Option("small", help="tiny | small | medium | paper (T5-base size, 12 + 12 layers)."),
     max_steps: Optional[int] = typer.Option(None, help="Instruction-tuning steps (stage 2)."),
     pretrain_steps: Optional[int] = typer.Option(None, help="Motion-language pretraining steps (stage 1, no context)."),
     pretrained_stage: Optional[Path] = typer.Option(None, help="Reuse stage 1 from this stage directory (same budget across settings)."),

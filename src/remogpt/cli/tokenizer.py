@@ -77,8 +77,9 @@ def evaluate_tokenizer_command(
     from ..tokenizer import MotionTokenizer
     from ..tokenizer.data import load_split
     from ..tokenizer.metrics import evaluate_tokenizer
+    from ..training import pick_device
 
-    model = MotionTokenizer.from_pretrained(tokenizer, map_location=_best_device())
+    model = MotionTokenizer.from_pretrained(tokenizer, map_location=pick_device())
     folder = HumanML3DFolder(data)
     if folder.feature_dim != model.config.feature_dim:
         raise UserInputError(
@@ -95,7 +96,3 @@ def evaluate_tokenizer_command(
     typer.echo(f"wrote {output}")
 
 
-def _best_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"

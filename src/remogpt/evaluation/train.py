@@ -214,7 +214,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
 
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
-    from ..training import fit, make_trainer, seed_everything, write_run_config
+    from ..training import fit, make_trainer, pick_device, seed_everything, write_run_config
     from .guo import TextMotionEvaluator
     from .protocol import split_captions
     from .words import build_word_table
@@ -233,7 +233,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     if len(train_samples) < 2:
         raise UserInputError(f"split '{config.train_split}' of '{config.data}' has {len(train_samples)} samples, expected at least 2.")
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = pick_device()
     table, name = build_word_table((t for _, t in split_captions(config.data, "all")), config.glove, device=device)
     if len(table.words) != config.model.vocab_size or table.dim != config.model.dim_word or name != config.model.word_vectors:
         raise UserInputError(

@@ -29,7 +29,7 @@ PRESETS = {
     "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=2000, max_steps=5000, val_every=500, text_vocab_size=1500,
                   precision="bf16-mixed", motion_corruption=0.5, reference_pool=3, candidates=8),
     "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="bf16-mixed"),
-    "base": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="bf16-mixed"),
+    "paper": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="bf16-mixed"),
 }
 
 
@@ -65,7 +65,11 @@ class LanguageTrainingConfig:
     devices: int | str = "auto"
 
 
+PRESET_ALIASES = {"base": "paper"}  # the paper preset's earlier name (run configs written before keep resuming)
+
+
 def make_config(data, tokenizer, index, *, preset: str = "small", **overrides) -> LanguageTrainingConfig:
+    preset = PRESET_ALIASES.get(preset, preset)
     if preset not in PRESETS:
         raise UserInputError(f"unknown preset '{preset}', expected one of {', '.join(PRESETS)}.")
     values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}

@@ -87,7 +87,12 @@ class MotionVocabulary:
         directory = Path(directory)
         if not directory.is_dir():
             raise UserInputError(f"tokenizer folder '{directory}' does not exist.")
-        return cls.build(AutoTokenizer.from_pretrained(str(directory)), codebook_size)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        except Exception as error:  # noqa: BLE001 - tokenizers/transformers raise many types for a damaged file
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise UserInputError(f"text tokenizer '{directory}' cannot be read ({first}).") from None
+        return cls.build(tokenizer, codebook_size)
 
     def save(self, directory: str | os.PathLike) -> None:
         self.tokenizer.save_pretrained(str(directory))

@@ -296,7 +296,10 @@ class RetrievalDatabase:
         for target in ("motion", "text"):
             path = directory / f"{target}.faiss"
             if path.is_file():
-                database._indexes[target] = faiss.read_index(str(path))
+                try:
+                    database._indexes[target] = faiss.read_index(str(path))
+                except RuntimeError:  # faiss's own error for a damaged or foreign file
+                    raise UserInputError(f"index file '{path}' is not a FAISS index; rebuild it with `remogpt index build`.") from None
         database.location = directory
         return database
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserInputError
+from ..training import pick_device
 from .model import PLTMRConfig
 from .text_encoder import DEFAULT_TEXT_ENCODER, TokenFeatureCache, normalize_caption, resolve_text_encoder_path
 
@@ -200,7 +201,7 @@ def cached_token_features(path: Path, captions: list[str], text_encoder: str, ma
     wanted = list(dict.fromkeys(normalize_caption(c) for c in captions))
     if cache is not None and all(c in cache.index for c in wanted):
         return cache
-    encoder = FrozenTextEncoder(text_encoder, max_tokens=max_tokens, device=_best_device())
+    encoder = FrozenTextEncoder(text_encoder, max_tokens=max_tokens, device=pick_device())
     if cache is None:
         cache = TokenFeatureCache.build(encoder, wanted)
     else:
@@ -209,10 +210,6 @@ def cached_token_features(path: Path, captions: list[str], text_encoder: str, ma
     return cache
 
 
-def _best_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # ----------------------------------------------------------------------------------------------------- training
