@@ -17,9 +17,22 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Container, Sequence
 
-from .vocabulary import motion_span
+# how motion tokens are written in prompts and targets (the vocabulary adds these strings as tokens)
+START_OF_MOTION = "<som>"
+END_OF_MOTION = "<eom>"
+MOTION_MASK = "<motion_mask>"
+
+
+def motion_token(code: int) -> str:
+    return f"<motion_id_{code}>"
+
+
+def motion_span(codes: Sequence[int], masked: Container[int] = ()) -> str:
+    """Motion codes -> `<som><motion_id_..>...<eom>`; positions in `masked` become <motion_mask> (no range check)."""
+    body = "".join(MOTION_MASK if i in masked else motion_token(int(c)) for i, c in enumerate(codes))
+    return START_OF_MOTION + body + END_OF_MOTION
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "t2m": (

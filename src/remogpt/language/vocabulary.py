@@ -15,20 +15,9 @@ from typing import Container, Iterable, Sequence
 
 from ..errors import UserInputError
 
-START_OF_MOTION = "<som>"
-END_OF_MOTION = "<eom>"
-MOTION_MASK = "<motion_mask>"
+from .prompts import END_OF_MOTION, MOTION_MASK, START_OF_MOTION, TEMPLATES, motion_span, motion_token
+
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
-
-
-def motion_span(codes: Sequence[int], masked: Container[int] = ()) -> str:
-    """Motion codes -> `<som><motion_id_..>...<eom>`; positions in `masked` become <motion_mask> (no range check)."""
-    body = "".join(MOTION_MASK if i in masked else motion_token(int(c)) for i, c in enumerate(codes))
-    return START_OF_MOTION + body + END_OF_MOTION
-
-
-def motion_token(code: int) -> str:
-    return f"<motion_id_{code}>"
 
 
 def train_text_tokenizer(captions: Iterable[str], vocab_size: int = 2000):
@@ -42,7 +31,6 @@ def train_text_tokenizer(captions: Iterable[str], vocab_size: int = 2000):
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from .prompts import TEMPLATES
 
     scaffolding = ["### Input:", "### Context:", "### Output:", "Text: Motion:"]
     templates = [t.replace("{", "").replace("}", "") for pool in TEMPLATES.values() for t in pool]
