@@ -83,13 +83,13 @@ def main() -> None:
 
     from remogpt.io import save_json
     from remogpt.tokenizer import MotionTokenizer
-    from remogpt.tokenizer.train import TokenizerModule, preset_config
+    from remogpt.tokenizer.train import TokenizerModule, make_config
 
     device = torch.device(args.device)
-    config = preset_config(args.preset)
+    config = make_config(args.preset)
     if args.tokenizer:
         trained = MotionTokenizer.from_pretrained(args.tokenizer)
-        config = preset_config(args.preset, model=trained.config)
+        config = make_config(args.preset, model=trained.config)
     dim = config.model.feature_dim
     if args.data:
         from remogpt.data.folder import HumanML3DFolder

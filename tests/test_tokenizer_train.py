@@ -12,7 +12,7 @@ import torch
 from remogpt.data.folder import HumanML3DFolder, write_motion, write_split, write_stats
 from remogpt.motion.stats import mean_std
 from remogpt.tokenizer import MotionTokenizer
-from remogpt.tokenizer.train import TokenizerModule, train_tokenizer
+from remogpt.tokenizer.train import TokenizerModule, make_config, train_tokenizer
 from remogpt.training import read_metrics
 
 
@@ -78,7 +78,7 @@ def real_clip_folder(tmp_path_factory, source_clip) -> Path:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, real_clip_folder) -> Path:
     out = tmp_path_factory.mktemp("run")
-    train_tokenizer(real_clip_folder, out, "tiny", max_steps=30, progress_bar=False)
+    train_tokenizer(make_config("tiny", data=real_clip_folder, max_steps=30), out, progress_bar=False)
     return out
 
 
@@ -99,7 +99,7 @@ def test_tiny_training_writes_a_run_directory_and_loss_decreases(tiny_run, real_
 
 def test_resume_continues_and_keeps_the_codebook(tmp_path, real_clip_folder):
     out = tmp_path / "run"
-    train_tokenizer(real_clip_folder, out, "tiny", max_steps=10, progress_bar=False)
+    train_tokenizer(make_config("tiny", data=real_clip_folder, max_steps=10), out, progress_bar=False)
     motions = list(HumanML3DFolder(real_clip_folder).load_many(["000000", "000001"]).values())
     tokens = MotionTokenizer.from_pretrained(out).encode(motions)
 
@@ -113,11 +113,11 @@ def test_resume_continues_and_keeps_the_codebook(tmp_path, real_clip_folder):
     assert fresh.eval().encode(motions) == tokens
     assert fresh.train().encode(motions) == tokens
 
-    train_tokenizer(real_clip_folder, out, "tiny", max_steps=10, progress_bar=False)  # done already: no-op
+    train_tokenizer(make_config("tiny", data=real_clip_folder, max_steps=10), out, progress_bar=False)  # done already: no-op
     assert MotionTokenizer.from_pretrained(out).encode(motions) == tokens
     assert max(r["step"] for r in read_metrics(out)) == 9
 
-    train_tokenizer(real_clip_folder, out, "tiny", max_steps=20, progress_bar=False)  # resumes at step 10
+    train_tokenizer(make_config("tiny", data=real_clip_folder, max_steps=20), out, progress_bar=False)  # resumes at step 10
     steps = [r["step"] for r in read_metrics(out) if "train/loss" in r]
     assert steps == [9, 19]  # continued, not restarted
     assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 20

@@ -105,16 +105,16 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     evaluator_model = runs / "evaluator" / "model"
 
     def tokenizer():
-        from .tokenizer.train import train_tokenizer
+        from .tokenizer.train import make_config, train_tokenizer
 
-        train_tokenizer(data, runs / "tokenizer", settings.preset, max_steps=settings.tokenizer_steps)
+        train_tokenizer(make_config(settings.preset, data=data, max_steps=settings.tokenizer_steps), runs / "tokenizer")
 
     stage("tokenizer", lambda: (tokenizer_model / "model.safetensors").is_file(), tokenizer)
 
     def retriever():
-        from .retrieval.train import retriever_config, train_retriever
+        from .retrieval.train import make_config, train_retriever
 
-        train_retriever(retriever_config(settings.preset, data=data, max_steps=settings.retriever_steps), runs / "retriever")
+        train_retriever(make_config(settings.preset, data=data, max_steps=settings.retriever_steps), runs / "retriever")
 
     stage("retriever", lambda: (retriever_model / "model.safetensors").is_file(), retriever)
 
@@ -133,9 +133,9 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     stage("database", lambda: (runs / "database" / "config.json").is_file(), database)
 
     def evaluator():
-        from .evaluation.train import evaluator_train_config, train_evaluator
+        from .evaluation.train import make_config, train_evaluator
 
-        train_evaluator(evaluator_train_config(settings.preset, data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
+        train_evaluator(make_config(settings.preset, data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
 
     stage("evaluator", lambda: (evaluator_model / "model.safetensors").is_file(), evaluator)
 
@@ -143,7 +143,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         from .language.train import make_config, train_language_model
 
         config = make_config(
-            data, tokenizer_model, runs / "database", preset=settings.preset, retrieval=settings.retrieval, k=settings.k,
+            settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
             max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed,
         )  # fmt: skip
         from .pipeline import ReMoGPT

@@ -71,11 +71,11 @@ def train_evaluator_command(
 ):
     """Train a text-motion evaluator (Guo et al.'s recipe) on a dataset; rerun the same command to resume."""
     from ..errors import UserInputError
-    from ..evaluation.train import PRESETS, evaluator_train_config, train_evaluator
+    from ..evaluation.train import PRESETS, make_config, train_evaluator
 
     if preset not in PRESETS:
         raise UserInputError(f"--preset is '{preset}', expected one of {', '.join(PRESETS)}.")
-    config = evaluator_train_config(
+    config = make_config(
         preset, data=data, glove=glove, max_steps=max_steps, batch_size=batch_size, lr=lr, val_every=val_every,
         seed=seed, precision=precision, num_workers=workers,
     )  # fmt: skip

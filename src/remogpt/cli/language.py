@@ -53,7 +53,7 @@ def train_lm_command(
         if not path.exists():
             raise UserInputError(f"{name} '{path}' does not exist.")
     config = make_config(
-        data, tokenizer, index, preset=preset, retrieval=retrieval, k=k, max_steps=max_steps,
+        preset, data=data, tokenizer=tokenizer, index=index, retrieval=retrieval, k=k, max_steps=max_steps,
         pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
         learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,

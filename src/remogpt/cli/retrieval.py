@@ -48,11 +48,11 @@ def train_retriever_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ):
     """Train PL-TMR (or the one-part baseline); rerun the same command to resume."""
-    from ..retrieval.train import PRESETS, retriever_config, train_retriever
+    from ..retrieval.train import PRESETS, make_config, train_retriever
 
     _limit_choice(preset, tuple(PRESETS), "--preset")
     _limit_choice(parts, (1, 6), "--parts")
-    config = retriever_config(
+    config = make_config(
         preset,
         data=data,
         parts=parts,

@@ -24,10 +24,10 @@ def train_tokenizer_command(
     """Train the motion tokenizer (VQ-VAE) on 64-frame windows; writes OUT/model for `--tokenizer OUT`."""
     from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-    from ..tokenizer.train import train_tokenizer
+    from ..tokenizer.train import make_config, train_tokenizer
 
     model_dir = train_tokenizer(
-        data, out, preset, max_steps=max_steps, accelerator=accelerator, devices=_devices(devices)
+        make_config(preset, data=data, max_steps=max_steps), out, accelerator=accelerator, devices=_devices(devices)
     )
     if rank_zero_only.rank == 0:  # under DDP every process returns here; one message is enough
         typer.echo(f"tokenizer saved to {model_dir}")

@@ -1,6 +1,6 @@
 """Training a text-motion evaluator on any HumanML3D-layout dataset (so the built-in dataset gets its own).
 
-    config = evaluator_train_config("small", data="data/builtin")
+    config = make_config("small", data="data/builtin")
     model_dir = train_evaluator(config, "runs/evaluator")   # = TextMotionEvaluator.from_pretrained(model_dir)
 
 The recipe of Guo et al.'s text_mot_match: contrastive loss on the Euclidean distance between text and motion
@@ -62,7 +62,7 @@ PRESETS: dict[str, tuple[dict, dict]] = {
 }
 
 
-def evaluator_train_config(
+def make_config(
     preset: str = "small", *, data: str | os.PathLike, glove: str | os.PathLike | None = None, **overrides
 ) -> EvaluatorTrainConfig:
     """A resolved config: preset sizes, the dataset's feature width, the word table's size; then the overrides."""

@@ -68,7 +68,8 @@ class LanguageTrainingConfig:
 PRESET_ALIASES = {"base": "paper"}  # the paper preset's earlier name (run configs written before keep resuming)
 
 
-def make_config(data, tokenizer, index, *, preset: str = "small", **overrides) -> LanguageTrainingConfig:
+def make_config(preset: str = "small", *, data, tokenizer, index, **overrides) -> LanguageTrainingConfig:
+    """A resolved config: the preset, the dataset and frozen components (paths), then the overrides (None ignored)."""
     preset = PRESET_ALIASES.get(preset, preset)
     if preset not in PRESETS:
         raise UserInputError(f"unknown preset '{preset}', expected one of {', '.join(PRESETS)}.")

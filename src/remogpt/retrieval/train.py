@@ -1,6 +1,6 @@
 """Training PL-TMR with Lightning: presets, the run config, the LightningModule and `train_retriever`.
 
-    config = retriever_config("small", data="data/builtin", parts=6)
+    config = make_config("small", data="data/builtin", parts=6)
     model_dir = train_retriever(config, "runs/pltmr")        # runs/pltmr/model = PLTMR.from_pretrained(...)
 
 The run directory (remogpt.training) holds config.json, metrics.jsonl, checkpoints/last.ckpt (resume) and
@@ -74,7 +74,7 @@ def text_encoder_dim(name: str) -> int:
     return int(getattr(config, "hidden_size", None) or getattr(config, "dim"))
 
 
-def retriever_config(
+def make_config(
     preset: str = "small",
     *,
     data: str | os.PathLike,

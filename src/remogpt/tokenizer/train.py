@@ -83,10 +83,17 @@ PRESETS = {
 }
 
 
-def preset_config(name: str, **overrides) -> TokenizerTrainConfig:
-    if name not in PRESETS:
-        raise UserInputError(f"preset '{name}' is unknown, expected one of {', '.join(PRESETS)}.")
-    return dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+def make_config(preset: str = "small", *, data: str | os.PathLike | None = None, **overrides) -> TokenizerTrainConfig:
+    """A resolved config: the preset, the dataset's path and feature width (when `data` is given), the overrides."""
+    if preset not in PRESETS:
+        raise UserInputError(f"preset '{preset}' is unknown, expected one of {', '.join(PRESETS)}.")
+    config = PRESETS[preset]
+    if data is not None:
+        folder = HumanML3DFolder(data)
+        config = dataclasses.replace(
+            config, data=str(Path(data).resolve()), model=dataclasses.replace(config.model, feature_dim=folder.feature_dim)
+        )
+    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def position_dims(feature_dim: int) -> slice:
@@ -190,24 +197,17 @@ def _every_nth(items: list, limit: int) -> list:
 
 
 def train_tokenizer(
-    data: str | os.PathLike,
+    config: TokenizerTrainConfig,
     out_dir: str | os.PathLike,
-    preset: str = "small",
     *,
-    max_steps: int | None = None,
     accelerator: str = "auto",
     devices: int | str = "auto",
     progress_bar: bool = True,
 ) -> Path:
     """Train (or resume) a tokenizer run; returns the directory of the inference model (out_dir/model)."""
-    folder = HumanML3DFolder(data)
-    base = preset_config(preset)
-    config = preset_config(
-        preset,
-        max_steps=max_steps,
-        data=str(Path(data).resolve()),
-        model=dataclasses.replace(base.model, feature_dim=folder.feature_dim),
-    )
+    if not config.data:
+        raise UserInputError("the tokenizer config names no dataset; make it with make_config(preset, data=DIR).")
+    folder = HumanML3DFolder(config.data)
     if config.max_steps < 1:
         raise UserInputError(f"--max-steps must be >= 1, got {config.max_steps}.")
     mean, std = folder.mean_std()
@@ -255,4 +255,4 @@ def train_tokenizer(
     return model_dir
 
 
-__all__ = ["PRESETS", "TokenizerModule", "TokenizerTrainConfig", "preset_config", "train_tokenizer"]
+__all__ = ["PRESETS", "TokenizerModule", "TokenizerTrainConfig", "make_config", "train_tokenizer"]
