@@ -31,6 +31,7 @@ def serve_command(
     import uvicorn
 
     from ..serve.app import create_app
+    from ..serve.connections import header_timeout_protocol
     from ..serve.limits import ServeLimits
 
     limits = ServeLimits(max_batch=max_batch, max_pending=max_pending, request_timeout_s=timeout)
@@ -38,4 +39,4 @@ def serve_command(
     application = create_app(model, limits=limits)
     typer.echo(f"ReMoGPT demo on http://{host}:{port}/  (Ctrl+C stops it)")
     uvicorn.run(application, host=host, port=port, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
-                timeout_keep_alive=5, timeout_graceful_shutdown=5)
+                timeout_keep_alive=5, timeout_graceful_shutdown=5, http=header_timeout_protocol())
