@@ -293,3 +293,39 @@ def _edit_json(path, **changes):
     values = json.loads(path.read_text())
     values.update(changes)
     path.write_text(json.dumps(values))
+
+
+def test_predict_continues_and_inbetween_bridges_motions(remogpt, tiny_model_dir, synth_dir, tmp_path, run_cli):
+    """Prediction and in-betweening (trained tasks) as a library call and a command: lengths as asked, the given
+    motions kept at the ends (through the tokenizer), bad inputs one sentence."""
+    from remogpt.data.folder import HumanML3DFolder
+    from remogpt.errors import UserInputError
+
+    samples = HumanML3DFolder(synth_dir).samples("train")[:2]
+    starts = [s.features[:32] for s in samples]
+    factor = remogpt.motion_tokenizer.config.downsample_factor
+    continued = remogpt.predict(starts, frames=40, seed=0)
+    start_codes = remogpt.motion_tokenizer.encode(starts)
+    for motion, codes in zip(continued, start_codes):
+        assert motion.tokens[: len(codes)] == list(codes) and len(motion.tokens) == len(codes) + 40 // factor
+        assert motion.features.shape == (factor * len(motion.tokens), 263) and np.isfinite(motion.joints).all()
+    assert remogpt.predict(starts, frames=40, seed=0)[0].tokens == continued[0].tokens  # seeded
+    ends = [s.features[-32:] for s in samples]
+    bridged = remogpt.inbetween(starts, ends, frames=24, seed=0)
+    for motion, head, tail in zip(bridged, start_codes, remogpt.motion_tokenizer.encode(ends)):
+        assert motion.tokens[: len(head)] == list(head) and motion.tokens[-len(tail):] == list(tail)
+        assert len(motion.tokens) == len(head) + 24 // factor + len(tail)
+    with pytest.raises(UserInputError, match="one end per start"):
+        remogpt.inbetween(starts, ends[:1])
+    with pytest.raises(UserInputError, match="must be features"):
+        remogpt.predict([np.zeros((2, 263), np.float32)])
+
+    np.save(tmp_path / "start.npy", starts[0])
+    np.save(tmp_path / "end.npy", ends[0])
+    code, out, err = run_cli("predict", tmp_path / "start.npy", "-o", tmp_path / "p.npy", "--seconds", "2", "--seed", "1", "--model", tiny_model_dir)
+    assert code == 0, err
+    assert np.load(tmp_path / "p.npy").shape == ((len(start_codes[0]) + 40 // factor) * factor, 22, 3)
+    code, out, err = run_cli("inbetween", tmp_path / "start.npy", tmp_path / "end.npy", "-o", tmp_path / "b.npy", "--features", "--model", tiny_model_dir)
+    assert code == 0 and np.load(tmp_path / "b.npy").shape[1] == 263, err
+    code, _, err = run_cli("predict", tmp_path / "start.npy", "-o", tmp_path / "q.npy", "--seconds", "60", "--model", tiny_model_dir)
+    assert code == 2 and "--seconds must be between" in err and not (tmp_path / "q.npy").exists()

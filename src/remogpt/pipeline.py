@@ -208,6 +208,74 @@ class ReMoGPT:
             )
         return results
 
+    # ---- motion to motion: prediction and in-betweening (the third and fourth tasks of the training mix)
+    def predict(self, motions: Sequence[np.ndarray], frames: int | None = None, seed: int | None = None) -> list[GeneratedMotion]:
+        """Continue every motion (raw features). Each result is the whole motion: the given start through the
+        tokenizer and the predicted continuation, decoded together (one smooth clip). `frames`: the continuation's
+        length (default: the model decides). Prompted as in training: no retrieved context, no text."""
+        from .language.prompts import build_prompt, first_instruction
+
+        starts = self._encode_queries(motions, "motion")
+        string = self.lm.vocabulary.motion_string
+        prompts = [build_prompt(first_instruction("prediction", motion_start=string(codes))) for codes in starts]
+        middles = self._sample_codes(prompts, frames, seed)
+        return [self._motion_from_codes("prediction", start + new) for start, new in zip(starts, middles)]
+
+    def inbetween(
+        self, starts: Sequence[np.ndarray], ends: Sequence[np.ndarray], frames: int | None = None, seed: int | None = None
+    ) -> list[GeneratedMotion]:
+        """Fill the gap between every (start, end) pair of motions (raw features): start + generated + end, decoded
+        together. `frames`: the gap's length (default: the model decides)."""
+        from .language.prompts import build_prompt, first_instruction
+
+        if len(starts) != len(ends):
+            raise UserInputError(f"{len(starts)} start motions for {len(ends)} end motions; give one end per start.")
+        heads, tails = self._encode_queries(starts, "start motion"), self._encode_queries(ends, "end motion")
+        string = self.lm.vocabulary.motion_string
+        prompts = [
+            build_prompt(first_instruction("inbetween", motion_start=string(head), motion_end=string(tail)))
+            for head, tail in zip(heads, tails)
+        ]
+        middles = self._sample_codes(prompts, frames, seed)
+        return [self._motion_from_codes("in-between", h + m + t) for h, m, t in zip(heads, middles, tails)]
+
+    def _encode_queries(self, motions: Sequence[np.ndarray], name: str) -> list[list[int]]:
+        shortest, _ = self.frame_range()
+        for motion in motions:
+            array = np.asarray(motion)
+            if array.ndim != 2 or array.shape[1] != self.config.feature_dim or len(array) < shortest:
+                raise UserInputError(
+                    f"a {name} must be features ({shortest} or more frames, {self.config.feature_dim} values each), "
+                    f"not an array of shape {array.shape}."
+                )
+        return [list(map(int, codes)) for codes in self.motion_tokenizer.encode(list(motions))]
+
+    def _sample_codes(self, prompts: list[str], frames: int | None, seed: int | None) -> list[list[int]]:
+        """Motion codes sampled for every prompt; with `frames`, exactly that many frames' worth."""
+        import torch
+
+        self.sampling.check()
+        self._check_request(["motion"] * len(prompts), [frames] * len(prompts), 1, seed)
+        if not prompts:
+            return []
+        if seed is not None:
+            torch.manual_seed(seed)
+        factor = self.motion_tokenizer.config.downsample_factor
+        wanted = max(1, frames // factor) if frames else 1
+        ids = self.lm.generate_ids(
+            prompts, motion=True, temperature=self.sampling.temperature, top_k=self.sampling.top_k,
+            top_p=self.sampling.top_p, min_motion_tokens=[wanted] * len(prompts),
+            max_new_tokens=max(self.lm.config.max_motion_tokens, wanted + 3),
+        )  # fmt: skip
+        codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
+        return [row[:wanted] for row in codes] if frames else codes
+
+    def _motion_from_codes(self, text: str, codes: list[int]) -> GeneratedMotion:
+        from .motion.features import features_to_joints
+
+        features = self.motion_tokenizer.decode([codes])[0]
+        return GeneratedMotion(text, codes, features, features_to_joints(features), [])
+
     def _check_request(self, texts, lengths, num_samples, seed) -> tuple[list[str], list]:
         """Every argument of a generation request checked before any work; returns (texts, one length per text)."""
         if isinstance(texts, str):  # a plain string would be read as one prompt per character

@@ -100,13 +100,7 @@ def generate_command(
     ),
 ):
     """Generate a motion from text."""
-    from ..io import save_npy
-
-    suffix = output.suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
-        raise UserInputError(f"output '{output}' must end in one of {', '.join(OUTPUT_SUFFIXES)}.")
-    if features and suffix != ".npy":
-        raise UserInputError("--features only applies to a .npy output.")
+    _check_output(output, features)
     remogpt = _load_model(model)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
@@ -118,13 +112,76 @@ def generate_command(
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:
         _print_context(motion.context)
-    if suffix == ".npy":
+    _write_motion(motion, output, features, text, remogpt.config.fps)
+
+
+@app.command("predict")
+def predict_command(
+    motion: Path = typer.Argument(..., help="The start: a .npy of features (T, 263) or joints (T, 22, 3)."),
+    output: Path = typer.Option(..., "-o", "--output", help="out.npy (joints, or features with --features) | .gif | .mp4 | .png"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Length of the continuation (default: the model decides)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
+    features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
+):
+    """Continue a motion: the start followed by what the model predicts comes next, as one clip."""
+    _check_output(output, features)
+    remogpt = _load_model(model)
+    start = _read_motion(motion, remogpt)
+    frames = remogpt.frames_for(seconds, "--seconds") if seconds is not None else None
+    result = remogpt.predict([start], frames, seed=seed)[0]
+    _write_motion(result, output, features, f"continuation of {motion.name}", remogpt.config.fps)
+
+
+@app.command("inbetween")
+def inbetween_command(
+    start: Path = typer.Argument(..., help="The motion before the gap (.npy features or joints)."),
+    end: Path = typer.Argument(..., help="The motion after the gap (.npy features or joints)."),
+    output: Path = typer.Option(..., "-o", "--output", help="out.npy (joints, or features with --features) | .gif | .mp4 | .png"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Length of the gap (default: the model decides)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
+    features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
+):
+    """Fill the gap between two motions: start, the generated bridge, end, as one clip."""
+    _check_output(output, features)
+    remogpt = _load_model(model)
+    head, tail = _read_motion(start, remogpt), _read_motion(end, remogpt)
+    frames = remogpt.frames_for(seconds, "--seconds") if seconds is not None else None
+    result = remogpt.inbetween([head], [tail], frames, seed=seed)[0]
+    _write_motion(result, output, features, f"{start.stem} to {end.stem}", remogpt.config.fps)
+
+
+def _check_output(output: Path, features: bool) -> None:
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise UserInputError(f"output '{output}' must end in one of {', '.join(OUTPUT_SUFFIXES)}.")
+    if features and suffix != ".npy":
+        raise UserInputError("--features only applies to a .npy output.")
+
+
+def _read_motion(path: Path, remogpt):
+    """A motion file the user gave -> raw features (one input path: motion.features.motion_to_features)."""
+    from ..io import load_npy
+    from ..motion.features import motion_to_features
+
+    features = motion_to_features(load_npy(path, name="motion"), where=f"motion file '{path}'", feature_dim=remogpt.config.feature_dim)
+    shortest, _ = remogpt.frame_range()
+    if len(features) < shortest:
+        raise UserInputError(f"motion file '{path}' has {len(features)} frames; at least {shortest} are needed.")
+    return features
+
+
+def _write_motion(motion, output: Path, features: bool, title: str, fps: float) -> None:
+    from ..io import save_npy
+
+    if output.suffix.lower() == ".npy":
         save_npy(output, motion.features if features else motion.joints)
     else:
         from ..render import render_motion
 
-        render_motion(motion.joints, output, title=text, fps=remogpt.config.fps)
-    typer.echo(f"wrote {output} ({len(motion.joints)} frames, {len(motion.joints) / remogpt.config.fps:.1f} s)")
+        render_motion(motion.joints, output, title=title, fps=fps)
+    typer.echo(f"wrote {output} ({len(motion.joints)} frames, {len(motion.joints) / fps:.1f} s)")
 
 
 @app.command("caption")
@@ -135,14 +192,8 @@ def caption_command(
     beams: int = typer.Option(1, help="Beam search width (1 = greedy)."),
 ):
     """Describe a motion in words."""
-    from ..io import load_npy
-    from ..motion.features import motion_to_features
-
-    array = load_npy(motion, name="motion")
     remogpt = _load_model(model)
-    features = motion_to_features(array, where=f"motion file '{motion}'", feature_dim=remogpt.config.feature_dim)
-    if len(features) < 4:
-        raise UserInputError(f"motion file '{motion}' has {len(features)} frames; at least 4 are needed.")
+    features = _read_motion(motion, remogpt)
     remogpt.sampling.caption_beams = beams
     remogpt.sampling.check()
     text, references = remogpt.caption_motions([features])[0]
