@@ -160,14 +160,18 @@ def summarise(out: Path, settings: list[str]) -> dict:
     for split in ("test", "rare_test"):
         lines += [f"### Text to motion, split `{split}`", "",
                   "| retrieval | R-Top1↑ | R-Top3↑ | FID↓ | MM-Dist↓ | Diversity | MModality↑ |", "|---|---|---|---|---|---|---|"]
-        real = None
+        real, decoding, references = None, {}, {}
         for setting in settings:
             result = json.loads((out / "eval" / f"t2m_{split}_{setting}.json").read_text())
+            decoding[setting] = result.get("provenance", {}).get("sampling")
             real = result["rows"].get("real motion") or real
+            references.update({k: v for k, v in result["rows"].items() if k in ("tokenizer reconstruction", "retrieval only")})
             row = result["rows"].get("model")
             lines.append(f"| {setting} | " + " | ".join(_cell(row, k) for k in ("r_top1", "r_top3", "fid", "mm_dist", "diversity", "multimodality")) + " |")
-        if real:
-            lines.append("| real motion | " + " | ".join(_cell(real, k) for k in ("r_top1", "r_top3", "fid", "mm_dist", "diversity", "multimodality")) + " |")
+        for name, row in [*references.items(), *([("real motion", real)] if real else [])]:
+            lines.append(f"| {name} | " + " | ".join(_cell(row, k) for k in ("r_top1", "r_top3", "fid", "mm_dist", "diversity", "multimodality")) + " |")
+        if len({json.dumps(d, sort_keys=True) for d in decoding.values()}) > 1:  # the comparison would not be fair
+            lines.append(f"\n**The settings decoded differently** ({decoding}); compare them with the same decoding.")
         lines += ["", f"### Motion to text, split `{split}` (caption metrics x100, lower-cased, 3 references)", "",
                   "| retrieval | BLEU@1 | BLEU@4 | ROUGE-L | CIDEr-D | caption R-Top1 | MM-Dist↓ |", "|---|---|---|---|---|---|---|"]
         for setting in [*settings, "copy"]:
