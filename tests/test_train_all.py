@@ -15,7 +15,8 @@ def test_train_all_writes_a_complete_model_directory(tiny_model_dir):
     for name in ("remogpt.json", "model.safetensors", "evaluator/model.safetensors", "motion_tokenizer", "retriever", "database"):
         assert (tiny_model_dir / name).exists(), name
     report = json.loads((tiny_model_dir / "report.json").read_text())
-    assert {"t2m", "m2t", "t2m_rare_test", "m2t_rare_test"} <= set(report)  # the built-in data has a rare split
+    assert {"t2m", "m2t", "t2m_rare_test", "m2t_rare_test", "prediction", "inbetween"} <= set(report)  # the built-in data has a rare split
+    assert list(report["prediction"]["rows"]) == ["real motion", "hold the last pose", "model"]
     # every table places the model against its own parts
     assert list(report["t2m"]["rows"]) == ["real motion", "tokenizer reconstruction", "retrieval only", "model"]
     assert "retrieval only" in report["m2t"]["reference_captions"]

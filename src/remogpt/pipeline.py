@@ -19,6 +19,7 @@ import numpy as np
 from .config import MODEL_CONFIG_NAME, ReMoGPTConfig, is_model_directory
 from .errors import UserInputError
 
+Frames = int | Sequence[int | None] | None  # a requested length in frames: one for all, or one per motion
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 MAX_BEAMS = 16  # caption beam width
 
@@ -209,10 +210,11 @@ class ReMoGPT:
         return results
 
     # ---- motion to motion: prediction and in-betweening (the third and fourth tasks of the training mix)
-    def predict(self, motions: Sequence[np.ndarray], frames: int | None = None, seed: int | None = None) -> list[GeneratedMotion]:
+    def predict(self, motions: Sequence[np.ndarray], frames: Frames = None, seed: int | None = None) -> list[GeneratedMotion]:
         """Continue every motion (raw features). Each result is the whole motion: the given start through the
         tokenizer and the predicted continuation, decoded together (one smooth clip). `frames`: the continuation's
-        length (default: the model decides). Prompted as in training: no retrieved context, no text."""
+        length, one for all or one per motion (default: the model decides). Prompted as in training: no retrieved
+        context, no text."""
         from .language.prompts import build_prompt, first_instruction
 
         starts = self._encode_queries(motions, "motion")
@@ -222,7 +224,7 @@ class ReMoGPT:
         return [self._motion_from_codes("prediction", start + new) for start, new in zip(starts, middles)]
 
     def inbetween(
-        self, starts: Sequence[np.ndarray], ends: Sequence[np.ndarray], frames: int | None = None, seed: int | None = None
+        self, starts: Sequence[np.ndarray], ends: Sequence[np.ndarray], frames: Frames = None, seed: int | None = None
     ) -> list[GeneratedMotion]:
         """Fill the gap between every (start, end) pair of motions (raw features): start + generated + end, decoded
         together. `frames`: the gap's length (default: the model decides)."""
@@ -250,25 +252,26 @@ class ReMoGPT:
                 )
         return [list(map(int, codes)) for codes in self.motion_tokenizer.encode(list(motions))]
 
-    def _sample_codes(self, prompts: list[str], frames: int | None, seed: int | None) -> list[list[int]]:
-        """Motion codes sampled for every prompt; with `frames`, exactly that many frames' worth."""
+    def _sample_codes(self, prompts: list[str], frames: Frames, seed: int | None) -> list[list[int]]:
+        """Motion codes sampled for every prompt; where a length is given, exactly that many frames' worth."""
         import torch
 
+        lengths = list(frames) if isinstance(frames, (list, tuple, np.ndarray)) else [frames] * len(prompts)
         self.sampling.check()
-        self._check_request(["motion"] * len(prompts), [frames] * len(prompts), 1, seed)
+        _, lengths = self._check_request(["motion"] * len(prompts), lengths, 1, seed)
         if not prompts:
             return []
         if seed is not None:
             torch.manual_seed(seed)
         factor = self.motion_tokenizer.config.downsample_factor
-        wanted = max(1, frames // factor) if frames else 1
+        wanted = [max(1, int(n) // factor) if n else 1 for n in lengths]
         ids = self.lm.generate_ids(
             prompts, motion=True, temperature=self.sampling.temperature, top_k=self.sampling.top_k,
-            top_p=self.sampling.top_p, min_motion_tokens=[wanted] * len(prompts),
-            max_new_tokens=max(self.lm.config.max_motion_tokens, wanted + 3),
+            top_p=self.sampling.top_p, min_motion_tokens=wanted,
+            max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
         )  # fmt: skip
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
-        return [row[:wanted] for row in codes] if frames else codes
+        return [row[:want] if n else row for row, want, n in zip(codes, wanted, lengths)]
 
     def _motion_from_codes(self, text: str, codes: list[int]) -> GeneratedMotion:
         from .motion.features import features_to_joints

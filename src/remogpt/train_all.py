@@ -162,7 +162,7 @@ def write_report(
     model_dir: Path, data: Path, replications: int, say: Callable[[str], None] = print, mm_generations: int = 30
 ) -> dict:
     """Text-to-motion and motion-to-text with the model's own evaluator, reference rows included -> report.json/.md."""
-    from .evaluation.runner import run_m2t, run_t2m
+    from .evaluation.runner import run_m2t, run_motion_task, run_t2m
     from .io import atomic_path, save_json
 
     from .evaluation.protocol import RARE_COMPOSITIONS_SPLIT
@@ -180,6 +180,12 @@ def write_report(
         key = "" if split == "test" else f"_{split}"
         results[f"t2m{key}"], results[f"m2t{key}"] = t2m, m2t
         sections.append(f"## Text to motion ({split} split)\n\n{t2m_table}\n\n## Motion to text ({split} split)\n\n{m2t_table}")
+    # the other two trained tasks, on the test split (motion_tasks.py: MotionGPT's protocol and copy baselines)
+    for task in ("prediction", "inbetween"):
+        result, table = run_motion_task(task=task, data=data, model=model, model_dir=model_dir,
+                                        evaluator_dir=model_dir / "evaluator", name="ReMoGPT")  # fmt: skip
+        results[task] = result
+        sections.append(f"## Motion {'prediction' if task == 'prediction' else 'in-betweening'} (test split)\n\n{table}")
     save_json(model_dir / "report.json", results)
     text = "\n\n".join(sections) + "\n"
     with atomic_path(model_dir / "report.md") as tmp:

@@ -205,3 +205,45 @@ def evaluate_m2t_command(
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)
+
+
+def _motion_task_command(task: str):
+    def command(
+        data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder."),
+        model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the shipped model)."),
+        evaluator: Optional[Path] = typer.Option(
+            None, "--evaluator", "--evaluator-dir", help="Evaluator folder; default: the model's own, else DATA/evaluator."
+        ),
+        replications: int = typer.Option(1, "--replications", help="Sampling repetitions (mean and 95 % interval)."),
+        split: str = typer.Option("test", "--split"),
+        seed: int = typer.Option(0, "--seed"),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
+        device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+        name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
+    ):
+        from ..errors import UserInputError
+        from ..evaluation.runner import run_motion_task
+        from ..pipeline import ReMoGPT
+
+        if replications < 1:
+            raise UserInputError(f"--replications must be >= 1, got {replications}.")
+        loaded = ReMoGPT.from_pretrained(model, device=_device(device))
+        if evaluator is None and loaded.evaluator_dir is not None:
+            evaluator = loaded.evaluator_dir
+        result, markdown = run_motion_task(
+            task=task, data=data, model=loaded, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data),
+            replications=replications, split=split, seed=seed, device=_device(device),
+            name=name or ("shipped model" if model is None else None),
+        )  # fmt: skip
+        typer.echo(markdown)
+        _write_outputs(out, result, markdown)
+
+    return command
+
+
+evaluate_app.command("pred", help="Motion prediction (MotionGPT's protocol): the first 20 % given; ADE, FDE, FID, Diversity.")(
+    _motion_task_command("prediction")
+)
+evaluate_app.command("inbetween", help="In-betweening: the first and last 25 % given; ADE, FDE, FID, Diversity.")(
+    _motion_task_command("inbetween")
+)

@@ -144,3 +144,33 @@ def run_m2t(
     result["provenance"]["caption_beams"] = model.sampling.caption_beams if hasattr(model, "sampling") else None
     result["provenance"]["sampling"] = _sampling(model)
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
+
+
+def run_motion_task(
+    *,
+    task: str,
+    data: str | os.PathLike,
+    model: Any,
+    model_dir: str | os.PathLike | None,
+    evaluator_dir: str | os.PathLike,
+    replications: int = 1,
+    split: str = "test",
+    seed: int = 0,
+    device: str = "cpu",
+    name: str | None = None,
+) -> tuple[dict, str]:
+    """Motion prediction or in-betweening (motion_tasks.py), with its reference rows and provenance."""
+    from .motion_tasks import MotionTaskEvaluation, MotionTaskSettings, motion_task_markdown
+
+    start = time.perf_counter()
+    evaluator = load_evaluator(evaluator_dir, map_location=device)
+    test = EvalSplit.from_folder(data, split)
+    unit = model.motion_tokenizer.config.downsample_factor if hasattr(model, "motion_tokenizer") else 4
+    settings = MotionTaskSettings(task=task, replications=replications, seed=seed, unit=unit)
+    result = _with_provenance(
+        MotionTaskEvaluation(evaluator, test, settings).run(model), model_dir=model_dir, name=name, evaluator=evaluator,
+        data=data, split=split, test=test, model_config=_model_config(model_dir), device=device, seed=seed,
+        replications=replications, start=start,
+    )  # fmt: skip
+    result["provenance"]["sampling"] = _sampling(model)
+    return result, motion_task_markdown(result, name or (Path(model_dir).name if model_dir else None))
