@@ -92,11 +92,14 @@ def test_caption_text_drops_motion_tokens(vocabulary):
 def test_motion_only_logits_force_a_motion_span(vocabulary, model):
     processor = MotionOnlyLogits(vocabulary, min_codes=3)
     scores = torch.zeros(2, len(vocabulary))
-    input_ids = torch.tensor([[0, 0, 0, vocabulary.first_motion_id], [0] + [vocabulary.first_motion_id] * 3])
+    som, code = vocabulary.start_id, vocabulary.first_motion_id
+    input_ids = torch.tensor([[0, som, 0, 0, code], [0, som] + [code] * 3])
     out = processor(input_ids, scores)
     allowed = torch.isfinite(out)
     assert not allowed[:, vocabulary.tokenizer.convert_tokens_to_ids("▁a")].any()
     assert not allowed[0, vocabulary.end_id] and allowed[1, vocabulary.end_id]  # <eom> only after 3 codes
+    unopened = torch.isfinite(processor(torch.tensor([[0, code, code, code]]), torch.zeros(1, len(vocabulary))))[0]
+    assert unopened[som] and unopened.sum() == 1  # the span opens first: codes before <som> would be dropped
     reopened = processor(torch.tensor([[0, vocabulary.start_id, vocabulary.first_motion_id, 0]]), torch.zeros(1, len(vocabulary)))
     assert not torch.isfinite(reopened[0, vocabulary.start_id])  # a single span
     ids = model.generate_ids(["### Input:\nanything\n### Output:"] * 2, motion=True, num_samples=2, min_motion_tokens=2)

@@ -256,9 +256,12 @@ class MotionOnlyLogits:
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         mask = torch.full_like(scores, float("-inf"))
         mask[:, self.allowed.to(scores.device)] = 0.0
-        # <som> opens the span once; after it only codes and the end markers make sense
+        # <som> opens the span, first and once: codes written before it would count toward `min_codes` but be
+        # dropped by motion_codes (a short motion where a length was asked); after it, codes and the end markers
         opened = (input_ids == self.vocabulary.start_id).any(-1)
         mask[opened, self.vocabulary.start_id] = float("-inf")
+        mask[~opened] = float("-inf")
+        mask[~opened, self.vocabulary.start_id] = 0.0
         if bool((self.min_codes > 0).any()):
             first = self.vocabulary.first_motion_id
             written = ((input_ids >= first) & (input_ids < first + self.vocabulary.codebook_size)).sum(-1)

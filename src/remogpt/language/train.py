@@ -34,7 +34,7 @@ PRESETS = {
 
 
 @dataclass
-class LanguageTrainingConfig:
+class LanguageTrainConfig:
     data: str
     tokenizer: str
     index: str
@@ -68,13 +68,13 @@ class LanguageTrainingConfig:
 PRESET_ALIASES = {"base": "paper"}  # the paper preset's earlier name (run configs written before keep resuming)
 
 
-def make_config(preset: str = "small", *, data, tokenizer, index, **overrides) -> LanguageTrainingConfig:
+def make_config(preset: str = "small", *, data, tokenizer, index, **overrides) -> LanguageTrainConfig:
     """A resolved config: the preset, the dataset and frozen components (paths), then the overrides (None ignored)."""
     preset = PRESET_ALIASES.get(preset, preset)
     if preset not in PRESETS:
         raise UserInputError(f"unknown preset '{preset}', expected one of {', '.join(PRESETS)}.")
     values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-    return LanguageTrainingConfig(data=str(data), tokenizer=str(tokenizer), index=str(index), preset=preset, **values)
+    return LanguageTrainConfig(data=str(data), tokenizer=str(tokenizer), index=str(index), preset=preset, **values)
 
 
 def _module_class():
@@ -84,7 +84,7 @@ def _module_class():
     class LanguageModelModule(lightning.LightningModule):
         """AdamW with linear warm-up and cosine decay over the T5 loss on (prompt, target) pairs."""
 
-        def __init__(self, model, config: LanguageTrainingConfig, total_steps: int):
+        def __init__(self, model, config: LanguageTrainConfig, total_steps: int):
             super().__init__()
             self.model, self.config, self.total_steps = model, config, total_steps
 
@@ -175,7 +175,7 @@ def build_items(samples, tokens: dict[str, list[int]], context=None):
 
 
 def _fit_stage(
-    model, items, val_items, config: LanguageTrainingConfig, out_dir: Path, steps: int, fps: float, factor: int, stage2: bool = False
+    model, items, val_items, config: LanguageTrainConfig, out_dir: Path, steps: int, fps: float, factor: int, stage2: bool = False
 ):
     from torch.utils.data import DataLoader
 
@@ -220,11 +220,11 @@ class LanguageModelParts:
     database: object
     fps: float
     feature_dim: int
-    config: LanguageTrainingConfig
+    config: LanguageTrainConfig
 
 
 def train_language_model(
-    config: LanguageTrainingConfig, out_dir: str | Path, *, limit_samples: int | None = None, pretrain_only: bool = False
+    config: LanguageTrainConfig, out_dir: str | Path, *, limit_samples: int | None = None, pretrain_only: bool = False
 ) -> LanguageModelParts:
     """Both stages (or stage 1 only). Each stage resumes from its checkpoint; the language model is saved in
     out_dir (stage 2) or out_dir/stages/pretrain/model (stage 1)."""

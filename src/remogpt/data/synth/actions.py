@@ -249,9 +249,6 @@ ARM_WITH_TORSO = {
 }
 
 
-def info_for(part: str, name: str) -> ActionInfo:
-    return {"base": BASE_INFO, "arm": ARM_INFO, "torso": TORSO_INFO}[part][name]
-
 
 # ------------------------------------------------------------------------------------------------- durations
 def _u(rng: np.random.Generator, low: float, high: float) -> float:

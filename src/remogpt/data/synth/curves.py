@@ -72,8 +72,3 @@ def gaussian(x: np.ndarray, sigma_frames: float) -> np.ndarray:
     if sigma_frames <= 0:
         return np.asarray(x, dtype=np.float64)
     return gaussian_filter1d(np.asarray(x, dtype=np.float64), sigma_frames, axis=0, mode="nearest")
-
-
-def unwrap_towards(angle: float, reference: float) -> float:
-    """`angle` shifted by a multiple of 2 pi to lie within pi of `reference`."""
-    return reference + (angle - reference + np.pi) % (2 * np.pi) - np.pi

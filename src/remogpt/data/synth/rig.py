@@ -69,12 +69,6 @@ _STANDING_DIRECTIONS = {
 }
 
 
-def rot_x(angle: np.ndarray) -> np.ndarray:
-    angle = np.asarray(angle, dtype=np.float64)
-    c, s = np.cos(angle), np.sin(angle)
-    one, zero = np.ones_like(angle), np.zeros_like(angle)
-    return np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c, -s], -1), np.stack([zero, s, c], -1)], -2)
-
 
 def rot_y(angle: np.ndarray) -> np.ndarray:
     angle = np.asarray(angle, dtype=np.float64)
