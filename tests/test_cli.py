@@ -117,3 +117,10 @@ def test_a_trainer_that_cannot_start_is_one_sentence(run_cli, tmp_path):
     code, _, err = run_cli("train", "tokenizer", "--data", data, "--out", tmp_path / "run", "--preset", "tiny",
                            "--max-steps", "1", "--accelerator", "gpu")  # fmt: skip
     assert code == 2 and "accelerator='gpu'" in err
+
+
+def test_a_prompt_the_model_cannot_read_is_refused(run_cli, tmp_path):
+    code, _, err = run_cli("generate", "😀😀😀", "-o", tmp_path / "e.npy")
+    assert code == 2 and "holds no word this model knows" in err and not (tmp_path / "e.npy").exists()
+    code, _, err = run_cli("generate", "a person waves 😀", "-o", tmp_path / "w.npy", "--seed", "0")
+    assert code == 0, err  # an unknown character among known words is read around

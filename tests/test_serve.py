@@ -142,6 +142,7 @@ def test_concurrent_generations_are_batched_and_all_answered(client):
         ({"text": " \n\t "}, 400, "text is empty"),
         ({"text": "x" * 121}, 400, "121 characters; at most 120"),
         ({"text": "a person\x00 walks"}, 400, "control characters"),
+        ({"text": "😀😀"}, 400, "holds no word this model knows"),
         ({"text": "walk", "length_seconds": 0.1}, 400, "between 0.2 and 9.8 seconds"),  # one token .. the LM's budget
         ({"text": "walk", "length_seconds": 11}, 400, "between 0.2 and 9.8 seconds"),
         ({"text": "walk", "seed": -1}, 400, "seed must be between 0"),

@@ -283,7 +283,7 @@ class ReMoGPT:
         """Every argument of a generation request checked before any work; returns (texts, one length per text)."""
         if isinstance(texts, str):  # a plain string would be read as one prompt per character
             raise UserInputError("texts must be a list of prompts; wrap a single prompt as [text].")
-        texts = [self._check_text(t) for t in texts]
+        texts = [self.check_prompt(t) for t in texts]
         self.sampling.check()
         if not _whole(num_samples, 1, MAX_CANDIDATES):
             raise UserInputError(f"num_samples must be a whole number from 1 to {MAX_CANDIDATES}, not {num_samples}.")
@@ -408,6 +408,20 @@ class ReMoGPT:
             return None
         hits = self.database.search(self.retriever.embed_motions(list(motions)), "motion", k={"motion->text": 1}, targets=("text",))
         return [hit["motion->text"][0].caption for hit in hits]
+
+    def check_prompt(self, text: str) -> str:
+        """The prompt as the model reads it (whitespace collapsed), or one sentence why it cannot: not a string,
+        not UTF-8, empty, or nothing but <unk> to the text tokenizer (emoji, another script), which would be
+        generated from an empty description."""
+        text = self._check_text(text)
+        vocabulary = self.lm.vocabulary
+        ids = vocabulary.tokenizer(text)["input_ids"]
+        pieces = [i for i in ids if i != vocabulary.eos_id and vocabulary.tokenizer.convert_ids_to_tokens(i) != "▁"]
+        if pieces and all(i == vocabulary.tokenizer.unk_token_id for i in pieces):
+            raise UserInputError(
+                f"the prompt '{text}' holds no word this model knows; it was trained on English captions."
+            )
+        return text
 
     @staticmethod
     def _check_text(text: str) -> str:

@@ -137,6 +137,10 @@ def build_router(state: ServerState) -> APIRouter:
     @router.post("/generate")
     async def generate(body: GenerateBody) -> dict:
         text = clean_text(body.text, limits, "text")
+        try:  # before queueing: one bad prompt must not fail the batch it would join
+            text = service.model.check_prompt(text)
+        except UserInputError as error:
+            raise ApiError(400, str(error)) from None
         frames = length_in_frames(body.length_seconds, service)
         if body.seed is not None and not 0 <= body.seed <= MAX_SEED:
             raise ApiError(400, f"seed must be between 0 and {MAX_SEED}, not {body.seed}.")
