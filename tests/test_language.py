@@ -309,6 +309,38 @@ def test_training_draws_references_from_the_pool_and_validation_takes_the_top(vo
     assert seen == {r.caption for r in pool}
 
 
+def test_self_reference_puts_the_clip_itself_first_with_another_caption(vocabulary):
+    import random
+
+    codes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    neighbour, same = Reference("a neighbour", (15, 15)), Reference("a text match", (14, 14))
+    captions = ["someone jumps twice", "a man hops", "the man turns left"]
+    item = MotionTextItem("000001", "000001", codes, captions, [[neighbour, same]] * 3, [neighbour, same])
+    own_span = "<som>" + "".join(f"<motion_id_{c}>" for c in codes) + "<eom>"
+    always = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, self_reference_rate=1.0)
+    for seed in range(20):
+        for task in ("t2m", "m2t"):
+            prompt, target = always.example(item, task, random.Random(seed))
+            context = prompt.split("### Context:")[1]
+            first, second = context.strip().split("\n")[:2]
+            assert own_span in first and "a neighbour" not in context and "a text match" in second  # only the first swapped
+            own_caption = first.split("Text: ")[1].split(" Motion:")[0]
+            assert own_caption in captions
+            query = target if task == "m2t" else prompt.split("### Context:")[0]
+            assert own_caption not in query  # another caption than the one asked for or answered with
+    # noise: some codes made random, never all of them on average, and the rate 0 dataset is the plain one
+    noisy = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, self_reference_rate=1.0, self_reference_noise=0.5)
+    changed = [own_span not in noisy.example(item, "t2m", random.Random(seed))[0] for seed in range(40)]
+    assert 5 < sum(changed) < 40
+    plain = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4)
+    never = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, self_reference_rate=0.0, self_reference_noise=0.5)
+    for seed in range(20):
+        assert plain.example(item, "t2m", random.Random(seed)) == never.example(item, "t2m", random.Random(seed))
+    half = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, self_reference_rate=0.5)
+    swapped = sum(own_span in half.example(item, "t2m", random.Random(seed))[0] for seed in range(400))
+    assert 150 < swapped < 250
+
+
 def test_context_guidance_at_zero_changes_nothing_and_moves_toward_the_context(model, vocabulary):
     from remogpt.language.model import ContextGuidance
 

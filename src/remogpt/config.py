@@ -6,8 +6,8 @@
       config.json model.safetensors tokenizer/   the language model (its own Pretrained contract)
       motion_tokenizer/ retriever/ database/ evaluator/   the frozen components, each its own contract
 
-`ReMoGPT.save_pretrained` / `ReMoGPT.from_pretrained` (pipeline.py) are the only writers and readers; lower
-layers (the database finding its retriever) only ask `is_model_directory`.
+`ReMoGPT.save_pretrained` / `ReMoGPT.from_pretrained` (pipeline.py) write and read a whole directory; the
+retrieval database reads only its sub-directory names here (to find the retriever beside it).
 """
 
 from __future__ import annotations
@@ -39,13 +39,12 @@ class ReMoGPTConfig:
 
     @classmethod
     def read(cls, directory: str | os.PathLike) -> "ReMoGPTConfig":
-        from .pretrained import read_config
-
         from .errors import UserInputError
+        from .pretrained import read_config
 
         config = read_config(Path(directory) / MODEL_CONFIG_NAME, cls, ignore=("model_type", "remogpt_version"))
         for name, sub in config.components().items():
-            if not isinstance(sub, str) or not sub or Path(sub).name != sub or sub in (".", ".."):
+            if not sub or Path(sub).name != sub or sub in (".", ".."):  # its types are checked by read_config
                 raise UserInputError(f"'{Path(directory) / MODEL_CONFIG_NAME}': {name} must name a sub-directory, not {sub!r}.")
         return config
 

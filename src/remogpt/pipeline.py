@@ -257,8 +257,7 @@ class ReMoGPT:
         import torch
 
         lengths = list(frames) if isinstance(frames, (list, tuple, np.ndarray)) else [frames] * len(prompts)
-        self.sampling.check()
-        _, lengths = self._check_request(["motion"] * len(prompts), lengths, 1, seed)
+        lengths = self._check_sampling(lengths, len(prompts), seed, "motions")
         if not prompts:
             return []
         if seed is not None:
@@ -284,19 +283,23 @@ class ReMoGPT:
         if isinstance(texts, str):  # a plain string would be read as one prompt per character
             raise UserInputError("texts must be a list of prompts; wrap a single prompt as [text].")
         texts = [self.check_prompt(t) for t in texts]
-        self.sampling.check()
         if not _whole(num_samples, 1, MAX_CANDIDATES):
             raise UserInputError(f"num_samples must be a whole number from 1 to {MAX_CANDIDATES}, not {num_samples}.")
+        return texts, self._check_sampling(lengths, len(texts), seed, "texts")
+
+    def _check_sampling(self, lengths, count: int, seed, what: str) -> list:
+        """The decoding settings, the seed and one requested length (or None) for each of `count` requests."""
+        self.sampling.check()
         if seed is not None and not _whole(seed, 0, 2**63 - 1):
             raise UserInputError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}.")
-        lengths = list(lengths) if lengths is not None else [None] * len(texts)
-        if len(lengths) != len(texts):
-            raise UserInputError(f"{len(lengths)} lengths for {len(texts)} texts; give one length (or None) per text.")
+        lengths = list(lengths) if lengths is not None else [None] * count
+        if len(lengths) != count:
+            raise UserInputError(f"{len(lengths)} lengths for {count} {what}; give one length (or None) each.")
         shortest, longest = self.frame_range()
         for frames in lengths:
             if frames is not None and not _whole(frames, shortest, longest):
                 raise UserInputError(f"a requested length must be a whole number of frames from {shortest} to {longest}, not {frames}.")
-        return texts, lengths
+        return lengths
 
     # ---- durations: the one owner of what length a generated clip can have (CLI, server and library)
     def frame_range(self) -> tuple[int, int]:

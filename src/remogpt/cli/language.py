@@ -42,6 +42,12 @@ def train_lm_command(
     reference_pool: Optional[int] = typer.Option(
         None, min=1, help="Stage 2: draw each prompt's k references per kind from the top N (default: the top k)."
     ),
+    self_reference_rate: Optional[float] = typer.Option(
+        None, min=0.0, max=1.0, help="Stage 2: share of t2m/m2t prompts whose first reference is the clip itself (0 = never)."
+    ),
+    self_reference_noise: Optional[float] = typer.Option(
+        None, min=0.0, max=1.0, help="Stage 2: up to this share of that self-reference's motion codes made random."
+    ),
     accelerator: Optional[str] = typer.Option(None, help="Lightning accelerator: auto, cpu or gpu."),
     devices: Optional[str] = typer.Option(None, help="Lightning devices: auto, a count, or a list."),
     seed: int = typer.Option(0, help="Random seed."),
@@ -57,7 +63,8 @@ def train_lm_command(
         pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
         learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,
-        motion_corruption=motion_corruption, reference_pool=reference_pool, accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
+        motion_corruption=motion_corruption, reference_pool=reference_pool,
+        self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise, accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:

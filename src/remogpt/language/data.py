@@ -11,6 +11,13 @@ text queries and per item for motion queries.
 `query_mask_rate` (stage 2): in motion-to-text examples, each query motion token is replaced by <motion_mask> with a
 probability drawn per example from [0, query_mask_rate], to make the references worth reading. Inference always sees
 the whole query. Both options are experiments, off by default: measured in bench/results/lm_caption_context.md.
+
+`self_reference_rate` (stage 2): in that share of text-to-motion and motion-to-text examples the first reference
+is the clip itself (another of its captions, its codes with up to `self_reference_noise` of them made random)
+instead of a neighbour. Retrieval always excludes the query's own clip, so without this the model never sees a
+reference that answers the query and learns to lean on the text alone; with it, it learns to copy what matches
+and to edit what does not (the same reason retrieval-augmented language models are trained with the gold passage
+in context some of the time).
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ class InstructionDataset(Dataset):
         query_mask_rate: float = 0.0,
         references: tuple[int, int] | None = None,
         sample_references: bool = False,
+        self_reference_rate: float = 0.0,
+        self_reference_noise: float = 0.0,
         seed: int = 0,
     ):
         self.items = list(items)
@@ -69,6 +78,7 @@ class InstructionDataset(Dataset):
         weights = task_weights or DEFAULT_TASK_WEIGHTS
         self.tasks, self.weights = list(weights), list(weights.values())
         self.query_mask_rate = query_mask_rate
+        self.self_reference_rate, self.self_reference_noise = self_reference_rate, self_reference_noise
         self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -96,6 +106,18 @@ class InstructionDataset(Dataset):
             return [ref for group in groups for ref in group[:k]]
         return [group[i] for group in groups for i in sorted(rng.sample(range(len(group)), k))]
 
+    def _with_self_reference(self, context: list[Reference], item: MotionTextItem, caption: int, rng: random.Random) -> list[Reference]:
+        """The context with its first reference swapped for the clip itself (rate `self_reference_rate`); the
+        reference's caption is another caption of the clip than `caption` when it has one."""
+        if not context or not self.self_reference_rate or rng.random() >= self.self_reference_rate:  # rate 0 draws nothing
+            return context
+        others = [i for i in range(len(item.captions)) if i != caption] or [caption]
+        noise = rng.uniform(0.0, self.self_reference_noise)
+        size = self.vocabulary.codebook_size
+        codes = tuple(rng.randrange(size) if rng.random() < noise else int(c) for c in item.tokens)
+        own = Reference(item.captions[rng.choice(others)], codes, context[0].kind, 1.0, item.motion_id, item.name)
+        return [own, *context[1:]]
+
     def example_length(self, index: int) -> int:
         """Tokens of the example drawn at `index` this epoch (prompt + target), for length bucketing."""
         prompt, target = self[index]
@@ -112,14 +134,16 @@ class InstructionDataset(Dataset):
                 task, rng, caption=item.captions[which], seconds=f"{frames / self.fps:.1f}", frames=str(frames)
             )
             context = self._chosen(item.text_context[which], rng) if item.text_context else []
-            return build_prompt(instruction, context), motion(tokens)
+            return build_prompt(instruction, self._with_self_reference(context, item, which, rng)), motion(tokens)
         if task == "m2t":
             masked: set[int] = set()
             if self.query_mask_rate > 0:
                 rate = rng.uniform(0.0, self.query_mask_rate)
                 masked = {i for i in range(len(tokens)) if rng.random() < rate}
             instruction = sample_instruction(task, rng, motion=motion(tokens, masked))
-            return build_prompt(instruction, self._chosen(item.motion_context, rng)), rng.choice(item.captions)
+            target = rng.randrange(len(item.captions))
+            context = self._with_self_reference(self._chosen(item.motion_context, rng), item, target, rng)
+            return build_prompt(instruction, context), item.captions[target]
         if task == "paraphrase":  # text in, caption out: practice for reading the Context block's captions
             source, target = rng.sample(item.captions, 2)
             return build_prompt(sample_instruction(task, rng, caption=source)), target

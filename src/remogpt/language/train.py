@@ -59,6 +59,8 @@ class LanguageTrainConfig:
     bucket_by_length: bool = True  # batches of similar length (language/data.py LengthBucketSampler): less padding
     motion_corruption: float = 0.0  # up to this share of decoder-input motion codes made random (model.loss)
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
+    self_reference_rate: float = 0.0  # stage 2: share of t2m/m2t prompts whose first reference is the clip itself (language/data.py)
+    self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"
@@ -189,6 +191,7 @@ def _fit_stage(
     dataset = InstructionDataset(
         items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate,
         references=references, sample_references=True, seed=config.seed,
+        self_reference_rate=config.self_reference_rate if stage2 else 0.0, self_reference_noise=config.self_reference_noise,
     )  # fmt: skip
     val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1)
     drop_last = len(items) > config.batch_size
@@ -244,6 +247,9 @@ def train_language_model(
         raise UserInputError(f"--k must be at least 1, not {config.k}.")
     if not 0.0 <= config.motion_corruption < 1.0:
         raise UserInputError(f"--motion-corruption must be in [0, 1), not {config.motion_corruption}.")
+    for name in ("self_reference_rate", "self_reference_noise"):
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
