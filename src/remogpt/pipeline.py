@@ -31,6 +31,7 @@ class GeneratedMotion:
     features: np.ndarray  # (T, D) raw features
     joints: np.ndarray  # (T, J, 3)
     context: list = field(default_factory=list)  # prompt references (caption, motion span)
+    notices: list[str] = field(default_factory=list)  # what the model cannot promise about this one (notices.py)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class ReMoGPT:
         self.retriever, self.database = retriever, database
         self.config = config or ReMoGPTConfig(retrieval="none")
         self.evaluator_dir: Path | None = None  # the evaluator shipped beside the model, when loaded from a directory
+        self._scope = None  # notices.PromptScope of the database's captions, built on first use
         mode = self.config.retrieval if database is not None else "none"
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
@@ -204,9 +206,10 @@ class ReMoGPT:
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
             text_index = i // num_samples
-            results.append(
-                GeneratedMotion(texts[text_index], row_codes, row_features, features_to_joints(row_features), references[text_index])
-            )
+            results.append(GeneratedMotion(
+                texts[text_index], row_codes, row_features, features_to_joints(row_features), references[text_index],
+                self.text_notices(texts[text_index], references[text_index]),
+            ))  # fmt: skip
         return results
 
     # ---- motion to motion: prediction and in-betweening (the third and fourth tasks of the training mix)
@@ -411,6 +414,38 @@ class ReMoGPT:
             return None
         hits = self.database.search(self.retriever.embed_motions(list(motions)), "motion", k={"motion->text": 1}, targets=("text",))
         return [hit["motion->text"][0].caption for hit in hits]
+
+    # ---- honest notices: what the model cannot promise about a request (notices.py)
+    def text_notices(self, text: str, references: Sequence = ()) -> list[str]:
+        """Unknown words, a prompt longer than any training caption, a poorly matching best reference."""
+        scope = self._prompt_scope()
+        return (scope.notices(text) if scope else []) + self.context_notices(references)
+
+    def context_notices(self, references: Sequence) -> list[str]:
+        """A sentence when the prompt's best reference (of a text or a motion query) is a poor match."""
+        from .notices import weak_match_notice
+
+        notice = weak_match_notice(references, self.config.match_thresholds)
+        return [notice] if notice else []
+
+    def calibrate_matches(self, texts: Sequence[str], motions: Sequence[np.ndarray]) -> dict[str, float]:
+        """Set the poor-match thresholds from held-out queries (saved with the model in remogpt.json)."""
+        from .notices import calibrate_match_thresholds
+
+        if self.context.mode == "none":
+            return {}
+        self.config.match_thresholds = calibrate_match_thresholds(self.context, texts, motions)
+        return self.config.match_thresholds
+
+    def _prompt_scope(self):
+        """The words of the database's captions (what the model has read), computed once; None without one."""
+        if self.database is None:
+            return None
+        if self._scope is None:
+            from .notices import PromptScope
+
+            self._scope = PromptScope.from_captions(self.database.pair_captions)
+        return self._scope
 
     def check_prompt(self, text: str) -> str:
         """The prompt as the model reads it (whitespace collapsed), or one sentence why it cannot: not a string,

@@ -149,7 +149,11 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         from .pipeline import ReMoGPT
 
         # the model directory, with the evaluator its report is made with (config.py's layout)
-        ReMoGPT.from_training(train_language_model(config, out)).save_pretrained(out, evaluator=evaluator_model)
+        from .notices import held_out_queries
+
+        model = ReMoGPT.from_training(train_language_model(config, out))
+        model.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
+        model.save_pretrained(out, evaluator=evaluator_model)
 
     stage("language_model", lambda: is_model_directory(out), language_model)
 

@@ -72,7 +72,11 @@ def train_lm_command(
         return
     from ..pipeline import ReMoGPT
 
-    ReMoGPT.from_training(parts).save_pretrained(out)
+    from ..notices import held_out_queries
+
+    remogpt = ReMoGPT.from_training(parts)
+    remogpt.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
+    remogpt.save_pretrained(out)
     typer.echo(f"model written to {out}")
 
 
@@ -80,6 +84,11 @@ def _load_model(model: Optional[Path]):
     from ..pipeline import ReMoGPT
 
     return ReMoGPT.from_pretrained(model)
+
+
+def _print_notices(notices) -> None:
+    for notice in notices:  # on stderr: the result on stdout stays clean for scripts
+        typer.echo(f"note: {notice}", err=True)
 
 
 def _print_context(references) -> None:
@@ -119,6 +128,7 @@ def generate_command(
     motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
     if show_context:
         _print_context(motion.context)
+    _print_notices(motion.notices)
     _write_motion(motion, output, features, text, remogpt.config.fps)
 
 
@@ -206,6 +216,7 @@ def caption_command(
     text, references = remogpt.caption_motions([features])[0]
     if show_context:
         _print_context(references)
+    _print_notices(remogpt.context_notices(references))
     typer.echo(text)
 
 

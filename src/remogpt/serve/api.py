@@ -112,6 +112,7 @@ def reference_json(view: ReferenceView) -> dict:
 def result_json(result: MotionResult) -> dict:
     payload = motion_json(result.motion)
     payload["context"] = [reference_json(view) for view in result.references]
+    payload["notices"] = list(result.notices)  # what the model cannot promise about this result (notices.py)
     return payload
 
 

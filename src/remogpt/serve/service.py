@@ -8,7 +8,7 @@ them by id.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -40,6 +40,7 @@ class MotionResult:
     motion: StoredMotion
     references: list[ReferenceView]
     caption: str | None = None
+    notices: list[str] = field(default_factory=list)  # unknown words, a poor match (notices.py)
 
 
 class DemoService:
@@ -72,7 +73,7 @@ class DemoService:
         for request, generated in zip(requests, motions):
             stored = self.store.add(request.text, "generated", self.fps, tokens=list(generated.tokens),
                                     features=generated.features, joints=np.asarray(generated.joints, np.float32))
-            results.append(MotionResult(stored, self._references(generated.context)))
+            results.append(MotionResult(stored, self._references(generated.context), notices=generated.notices))
         return results
 
     def caption_batch(self, uploads: Sequence[bytes]) -> list[MotionResult]:
@@ -90,7 +91,7 @@ class DemoService:
         results = []
         for (features, joints), (caption, references) in zip(motions, captions):
             stored = self.store.add(caption, "uploaded", self.fps, features=features, joints=joints)
-            results.append(MotionResult(stored, self._references(references), caption))
+            results.append(MotionResult(stored, self._references(references), caption, self.model.context_notices(references)))
         return results
 
     def search_batch(self, queries: Sequence[tuple[str, int]]) -> list[dict[str, list[ReferenceView]]]:

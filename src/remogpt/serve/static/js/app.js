@@ -79,6 +79,15 @@ document.addEventListener('keydown', (event) => {
 });
 
 // ---- references and search results: cards that play their motion when clicked
+function renderNotices(list, notices) {
+  list.replaceChildren(...(notices || []).map((text) => {
+    const item = document.createElement('li');
+    item.textContent = `Note: ${text}`;
+    return item;
+  }));
+  list.hidden = !list.children.length;
+}
+
 function renderCards(list, items, emptyText) {
   list.replaceChildren();
   if (!items.length) {
@@ -163,6 +172,7 @@ async function generate(request) {
   try {
     const motion = await api.generate(request.text, request.lengthSeconds, request.seed);
     showMotion(motion);
+    renderNotices($('generate-notices'), motion.notices);
     renderCards($('references'), motion.context, 'This model uses no retrieved context.');
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     setStatus(`Generated ${motion.joints.length} frames in ${seconds} s${motion.seed !== null ? ` (seed ${motion.seed})` : ''}.`, 'ok');
@@ -207,6 +217,7 @@ async function captionFile(file) {
     $('caption-text').textContent = result.caption || '(empty caption)';
     $('caption-result').hidden = false;
     showMotion(result, `${file.name}: “${result.caption}”`);
+    renderNotices($('caption-notices'), result.notices);
     renderCards($('caption-references'), result.context, 'This model uses no retrieved context.');
     setStatus(`Captioned ${file.name} (${result.joints.length} frames).`, 'ok');
   } catch (error) {
