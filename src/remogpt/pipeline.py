@@ -218,31 +218,39 @@ class ReMoGPT:
         tokenizer and the predicted continuation, decoded together (one smooth clip). `frames`: the continuation's
         length, one for all or one per motion (default: the model decides). Prompted as in training: no retrieved
         context, no text."""
+        starts = self._encode_queries(motions, "motion")
+        middles = self.continuation_codes(starts, frames, seed)
+        return [self.motion_from_codes("prediction", start + new) for start, new in zip(starts, middles)]
+
+    def continuation_codes(self, starts: Sequence[list[int]], frames: Frames = None, seed: int | None = None) -> list[list[int]]:
+        """Motion codes that continue every code list (the prediction task)."""
         from .language.prompts import build_prompt, first_instruction
 
-        starts = self._encode_queries(motions, "motion")
         string = self.lm.vocabulary.motion_string
         prompts = [build_prompt(first_instruction("prediction", motion_start=string(codes))) for codes in starts]
-        middles = self._sample_codes(prompts, frames, seed)
-        return [self._motion_from_codes("prediction", start + new) for start, new in zip(starts, middles)]
+        return self._sample_codes(prompts, frames, seed)
 
     def inbetween(
         self, starts: Sequence[np.ndarray], ends: Sequence[np.ndarray], frames: Frames = None, seed: int | None = None
     ) -> list[GeneratedMotion]:
         """Fill the gap between every (start, end) pair of motions (raw features): start + generated + end, decoded
         together. `frames`: the gap's length (default: the model decides)."""
-        from .language.prompts import build_prompt, first_instruction
-
         if len(starts) != len(ends):
             raise UserInputError(f"{len(starts)} start motions for {len(ends)} end motions; give one end per start.")
         heads, tails = self._encode_queries(starts, "start motion"), self._encode_queries(ends, "end motion")
+        middles = self.bridge_codes(heads, tails, frames, seed)
+        return [self.motion_from_codes("in-between", h + m + t) for h, m, t in zip(heads, middles, tails)]
+
+    def bridge_codes(self, heads: Sequence[list[int]], tails: Sequence[list[int]], frames: Frames = None, seed: int | None = None) -> list[list[int]]:
+        """Motion codes that fill the gap between every (head, tail) pair of code lists (the in-between task)."""
+        from .language.prompts import build_prompt, first_instruction
+
         string = self.lm.vocabulary.motion_string
         prompts = [
             build_prompt(first_instruction("inbetween", motion_start=string(head), motion_end=string(tail)))
             for head, tail in zip(heads, tails)
         ]
-        middles = self._sample_codes(prompts, frames, seed)
-        return [self._motion_from_codes("in-between", h + m + t) for h, m, t in zip(heads, middles, tails)]
+        return self._sample_codes(prompts, frames, seed)
 
     def _encode_queries(self, motions: Sequence[np.ndarray], name: str) -> list[list[int]]:
         shortest, _ = self.frame_range()
@@ -275,7 +283,8 @@ class ReMoGPT:
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         return [row[:want] if n else row for row, want, n in zip(codes, wanted, lengths)]
 
-    def _motion_from_codes(self, text: str, codes: list[int]) -> GeneratedMotion:
+    def motion_from_codes(self, text: str, codes: list[int]) -> GeneratedMotion:
+        """Decode one code list into a motion (features and joints)."""
         from .motion.features import features_to_joints
 
         features = self.motion_tokenizer.decode([codes])[0]

@@ -98,7 +98,9 @@ def _print_context(references) -> None:
 
 @app.command("generate")
 def generate_command(
-    text: str = typer.Argument(..., help="What the person does, e.g. 'a person waves with the right hand'."),
+    text: Optional[str] = typer.Argument(
+        None, help="What the person does, e.g. 'a person waves with the right hand'; steps in order: 'walk forward | sit down'."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="out.npy (joints, or features with --features) | .gif | .mp4 | .png"),
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
     length: Optional[float] = typer.Option(None, "--length", help="Requested duration in seconds."),
@@ -114,8 +116,16 @@ def generate_command(
     context_guidance: Optional[float] = typer.Option(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (0 = off; default: the model's)."
     ),
+    timeline: Optional[Path] = typer.Option(
+        None, "--timeline", help='Steps from a file, one JSON object a line: {"text": "walk forward", "seconds": 8}.'
+    ),
+    transition: float = typer.Option(1.0, "--transition", help="Seconds of each bridge between steps (0 = none)."),
 ):
-    """Generate a motion from text."""
+    """Generate a motion from text: one clip, or a longer motion from several steps (one continuous motion)."""
+    from ..timeline import Step, parse_steps, read_timeline
+
+    if (text is None) == (timeline is None):
+        raise UserInputError("give either a TEXT or --timeline FILE (not both).")
     _check_output(output, features)
     remogpt = _load_model(model)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
@@ -124,12 +134,35 @@ def generate_command(
     if context_guidance is not None:
         remogpt.sampling.context_guidance = context_guidance
     remogpt.sampling.check()  # every setting, one sentence, before any work
+    steps = read_timeline(timeline) if timeline is not None else parse_steps(text)
+    one_clip = remogpt.seconds_range()[1]
+    if len(steps) > 1 or timeline is not None or (length is not None and length > one_clip):
+        if length is not None:  # the whole motion's length, shared evenly by the steps
+            if timeline is not None:
+                raise UserInputError("--length does not apply to a timeline; give each step its \"seconds\" in the file.")
+            steps = [Step(step.text, length / len(steps)) for step in steps]
+        _generate_long(remogpt, steps, output, features, show_context, transition, seed)
+        return
     frames = remogpt.frames_for(length, "--length") if length is not None else None
-    motion = remogpt.generate_motions([text], [frames], seed=seed)[0]
+    motion = remogpt.generate_motions([steps[0].text], [frames], seed=seed)[0]
     if show_context:
         _print_context(motion.context)
     _print_notices(motion.notices)
     _write_motion(motion, output, features, text, remogpt.config.fps)
+
+
+def _generate_long(remogpt, steps, output: Path, features: bool, show_context: bool, transition: float, seed) -> None:
+    """Several steps (or one longer than a clip) as one continuous motion (timeline.py)."""
+    from ..timeline import generate_long
+
+    long = generate_long(remogpt, steps, transition_seconds=transition, seed=seed)
+    fps = remogpt.config.fps
+    for step, (start, end) in zip(long.steps, long.segments):
+        typer.echo(f"  {start / fps:5.1f}-{end / fps:5.1f} s  {step.text}")
+    if show_context:
+        _print_context(long.motion.context)
+    _print_notices(long.motion.notices)
+    _write_motion(long.motion, output, features, long.motion.text, fps)
 
 
 @app.command("predict")
