@@ -92,8 +92,8 @@ def generate_long(model, steps: list[Step], transition_seconds: float = DEFAULT_
             codes[i] += new
     bridges: list[list[int]] = [[] for _ in steps[1:]]
     if bridge:
-        edge = lambda c: max(1, min(len(c), (bridge + 1) // 2))  # noqa: E731  context each side: about half the gap, as in training
-        bridges = model.bridge_codes([c[-edge(c):] for c in codes[:-1]], [c[: edge(c)] for c in codes[1:]], bridge * factor, seed=seed)
+        side = (bridge + 1) // 2  # context on each side: about half the gap, as the in-between task was trained
+        bridges = model.bridge_codes([c[-side:] for c in codes[:-1]], [c[:side] for c in codes[1:]], bridge * factor, seed=seed)
     everything, spans, joins = [], [], []
     for i, step_codes in enumerate(codes):
         if i:
