@@ -144,13 +144,13 @@ def test_concurrent_generations_are_batched_and_all_answered(client):
         ({"text": "a person\x00 walks"}, 400, "control characters"),
         ({"text": "😀😀"}, 400, "holds no word this model knows"),
         ({"text": "walk", "length_seconds": 0.1}, 400, "between 0.2 and 9.8 seconds"),  # one token .. the LM's budget
-        ({"text": "walk", "length_seconds": 11}, 400, "between 0.2 and 9.8 seconds"),
+        ({"text": "walk", "length_seconds": 61}, 400, "at most 60 s"),  # above one clip: a long motion, bounded
         ({"text": "walk", "seed": -1}, 400, "seed must be between 0"),
         ({"text": "walk", "seed": 2**40}, 400, "seed must be between 0"),
         ({"text": "walk", "seed": "abc"}, 422, "field 'seed'"),
         ({"text": 5}, 422, "field 'text'"),
         ({"text": "walk", "path": "/etc/passwd"}, 422, "field 'path' is not accepted"),
-        ({}, 422, "field 'text' is required"),
+        ({}, 400, "give either text or steps"),
     ],
 )
 def test_generate_rejects_bad_requests(client, body, status, message):

@@ -118,3 +118,47 @@ def test_a_tiny_trained_model_writes_timelines(tiny_model_dir):
     model = ReMoGPT.from_pretrained(tiny_model_dir)
     long = generate_long(model, [Step("a person walks forward", 3), Step("a person sits down")], seed=0)
     assert len(long.segments) == 2 and np.isfinite(long.motion.joints).all()
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model_dir):
+    from fastapi.testclient import TestClient
+
+    from remogpt.serve.app import create_app
+
+    with TestClient(create_app(tiny_model_dir)) as test_client:
+        yield test_client
+
+
+def test_server_writes_long_motions_from_steps_and_separators(client):
+    body = client.post("/api/generate", json={"text": "a person walks forward | a person sits down", "length_seconds": 6, "seed": 0}).json()
+    assert len(body["joints"]) == 120 and [s["text"] for s in body["segments"]] == ["a person walks forward", "a person sits down"]
+    assert body["segments"][0]["start"] == 0 and body["segments"][-1]["end"] == 6.0
+    steps = [{"text": "a person walks forward", "seconds": 3}, {"text": "a person waves", "seconds": 3}]
+    body = client.post("/api/generate", json={"steps": steps, "transition_seconds": 0, "seed": 1}).json()
+    assert len(body["joints"]) == 120 and body["segments"][1] == {"text": "a person waves", "start": 3.0, "end": 6.0}
+    longer = client.post("/api/generate", json={"text": "a person walks forward", "length_seconds": 15, "seed": 0}).json()
+    assert len(longer["joints"]) == 300 and len(longer["segments"]) == 1  # above one clip: continued, not cut
+    one = client.post("/api/generate", json={"text": "a person walks forward", "seed": 0}).json()
+    assert "segments" not in one and one["notices"] == []
+    limits = client.get("/api/info").json()["limits"]
+    assert limits["max_steps"] == 8 and limits["max_motion_seconds"] == 60
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": "walk", "steps": [{"text": "walk"}]}, "either text or steps"),
+        ({}, "either text or steps"),
+        ({"text": " | ".join(["walk"] * 9)}, "1 to 8 steps"),
+        ({"steps": [{"text": "walk", "seconds": -1}]}, "positive number"),
+        ({"steps": [{"text": "walk", "seconds": 3}], "length_seconds": 4}, "does not apply to steps"),
+        ({"text": "walk | sit", "length_seconds": 200}, "at most 60 s"),
+        ({"text": "walk | ", "length_seconds": 4}, "step 2 is empty"),
+        ({"text": "walk | sit", "transition_seconds": 9}, "between 0 and 5 seconds"),
+        ({"text": "walk | sit", "length_seconds": 1}, "too short for its transitions"),
+    ],
+)
+def test_server_refuses_bad_long_motions_in_one_sentence(client, body, message):
+    response = client.post("/api/generate", json=body)
+    assert response.status_code == 400 and message in response.json()["error"], response.json()

@@ -2,7 +2,9 @@
 
     GET  /api/info                       model, skeleton (bones and colours), limits
     GET  /api/health                     {"status": "ok", "pending": n}
-    POST /api/generate                   {text, length_seconds?, seed?} -> a motion with its joints and context
+    POST /api/generate                   {text, length_seconds?, seed?} -> a motion with its joints and context;
+                                         'a | b | c', {steps: [{text, seconds?}]} or a length above one clip ->
+                                         one long motion with its segments (timeline.py)
     POST /api/caption                    the bytes of a .npy file (features or joints) -> its caption and joints
     GET  /api/search?q=...&k=5           database hits: text->motion and text->text
     GET  /api/motions/{id}               a stored motion as JSON (joints)
@@ -26,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import UserInputError
 from .jobs import JobQueue
 from .limits import ServeLimits
-from .service import DemoService, GenerateRequest, MotionResult, ReferenceView
+from .service import DemoService, GenerateRequest, LongRequest, MotionResult, ReferenceView
 from .store import MotionStore, StoredMotion
 
 MOTION_NAME = re.compile(r"(?P<id>[0-9a-f]{16})(?:\.(?P<ext>json|npy|mp4|bvh))?")
@@ -42,11 +44,20 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
-class GenerateBody(BaseModel):
+class StepBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str
+    seconds: Optional[float] = None
+
+
+class GenerateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Optional[str] = None
+    steps: Optional[list[StepBody]] = None  # instead of text: a long motion, step by step
     length_seconds: Optional[float] = None
+    transition_seconds: Optional[float] = None  # between steps (timeline.py's default if unset)
     seed: Optional[int] = None
 
 
@@ -83,6 +94,46 @@ def length_in_frames(seconds: float | None, service) -> int | None:
         raise ApiError(400, str(error)) from None
 
 
+def checked_prompt(text: str, service, limits: ServeLimits, name: str) -> str:
+    """A prompt checked before queueing: one bad prompt must not fail the batch it would join."""
+    try:
+        return service.model.check_prompt(clean_text(text, limits, name))
+    except UserInputError as error:
+        raise ApiError(400, str(error)) from None
+
+
+def long_request(body: "GenerateBody", service, limits: ServeLimits) -> LongRequest | None:
+    """The long-motion request of a body (steps, 'a | b', or a length above one clip), checked; None for one clip."""
+    import math
+
+    from ..timeline import DEFAULT_TRANSITION_SECONDS, STEP_SEPARATOR, Step
+
+    one_clip = service.model.seconds_range()[1]
+    length = body.length_seconds
+    if length is not None and not (math.isfinite(length) and length > 0):
+        raise ApiError(400, f"length_seconds must be a positive number of seconds, not {length}.")
+    if body.steps is None and STEP_SEPARATOR not in body.text and not (length is not None and length > one_clip):
+        return None
+    if body.steps is not None:
+        if length is not None:
+            raise ApiError(400, "length_seconds does not apply to steps; give each step its seconds.")
+        steps = [Step(checked_prompt(step.text, service, limits, f"step {i + 1}"), step.seconds) for i, step in enumerate(body.steps)]
+    else:
+        texts = body.text.split(STEP_SEPARATOR)
+        share = None if length is None else length / len(texts)
+        steps = [Step(checked_prompt(text, service, limits, f"step {i + 1}"), share) for i, text in enumerate(texts)]
+    if not 1 <= len(steps) <= limits.max_steps:
+        raise ApiError(400, f"a long motion has 1 to {limits.max_steps} steps, not {len(steps)}.")
+    seconds = [step.seconds for step in steps if step.seconds is not None]
+    if any(not math.isfinite(s) or s <= 0 for s in seconds):
+        raise ApiError(400, "every step's seconds must be a positive number.")
+    longest = sum(seconds) + one_clip * (len(steps) - len(seconds))  # a step without seconds: at most one clip
+    if longest > limits.max_motion_seconds:
+        raise ApiError(400, f"the motion would last up to {longest:g} s; this server writes at most {limits.max_motion_seconds:g} s.")
+    transition = DEFAULT_TRANSITION_SECONDS if body.transition_seconds is None else body.transition_seconds
+    return LongRequest(tuple(steps), transition, body.seed)
+
+
 # ------------------------------------------------------------------------------------------------- JSON shapes
 def joints_json(joints: np.ndarray) -> list:
     return np.round(np.asarray(joints, dtype=np.float64), JOINT_DECIMALS).tolist()
@@ -113,6 +164,8 @@ def result_json(result: MotionResult) -> dict:
     payload = motion_json(result.motion)
     payload["context"] = [reference_json(view) for view in result.references]
     payload["notices"] = list(result.notices)  # what the model cannot promise about this result (notices.py)
+    if result.segments:
+        payload["segments"] = [{"text": text, "start": round(a, 3), "end": round(b, 3)} for text, a, b in result.segments]
     return payload
 
 
@@ -137,14 +190,16 @@ def build_router(state: ServerState) -> APIRouter:
 
     @router.post("/generate")
     async def generate(body: GenerateBody) -> dict:
-        text = clean_text(body.text, limits, "text")
-        try:  # before queueing: one bad prompt must not fail the batch it would join
-            text = service.model.check_prompt(text)
-        except UserInputError as error:
-            raise ApiError(400, str(error)) from None
-        frames = length_in_frames(body.length_seconds, service)
+        if (body.text is None) == (body.steps is None):
+            raise ApiError(400, "give either text or steps, not both or neither.")
         if body.seed is not None and not 0 <= body.seed <= MAX_SEED:
             raise ApiError(400, f"seed must be between 0 and {MAX_SEED}, not {body.seed}.")
+        long = long_request(body, service, limits)
+        if long is not None:  # alone in its job: it batches its own steps
+            result = await state.model_jobs.run(service.generate_long_batch, long, timeout=timeout, batch_key=None)
+            return {**result_json(result), "seed": body.seed}
+        text = checked_prompt(body.text, service, limits, "text")
+        frames = length_in_frames(body.length_seconds, service)
         request = GenerateRequest(text, frames, body.seed)
         # seeded requests run alone (reproducible); the others are batched with whatever else is waiting
         key = None if body.seed is not None else "generate"

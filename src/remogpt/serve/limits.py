@@ -21,6 +21,8 @@ class ServeLimits:
     max_search_k: int = 20
     max_pending: int = 64  # model jobs queued or running; more are refused with 503 (bounded memory)
     max_batch: int = 8  # seedless generations (and captions) queued together run as one batch
+    max_steps: int = 8  # steps of one long motion ('walk | sit | wave'); each is a generation, each join a bridge
+    max_motion_seconds: float = 60.0  # the whole of one long motion
     request_timeout_s: float = 120.0  # queue wait + model time of one request; 504 after it
     render_timeout_s: float = 120.0  # an .mp4 download
     max_pending_renders: int = 4
@@ -34,7 +36,7 @@ class ServeLimits:
     def public(self) -> dict:
         """The limits a client needs to know (shown by the page next to its inputs)."""
         keys = ("max_text_chars", "max_upload_bytes", "max_upload_frames",
-                "max_search_k")
+                "max_search_k", "max_steps", "max_motion_seconds")
         return {key: getattr(self, key) for key in keys}
 
 

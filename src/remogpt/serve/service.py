@@ -24,6 +24,13 @@ class GenerateRequest:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class LongRequest:
+    steps: tuple  # timeline.Step, in order
+    transition_seconds: float
+    seed: int | None = None
+
+
 @dataclass
 class ReferenceView:
     """A retrieved (caption, motion) pair; `motion` is a lazily decoded store entry (None without tokens)."""
@@ -41,6 +48,7 @@ class MotionResult:
     references: list[ReferenceView]
     caption: str | None = None
     notices: list[str] = field(default_factory=list)  # unknown words, a poor match (notices.py)
+    segments: list[tuple[str, float, float]] = field(default_factory=list)  # a long motion's steps: text, start s, end s
 
 
 class DemoService:
@@ -74,6 +82,20 @@ class DemoService:
             stored = self.store.add(request.text, "generated", self.fps, tokens=list(generated.tokens),
                                     features=generated.features, joints=np.asarray(generated.joints, np.float32))
             results.append(MotionResult(stored, self._references(generated.context), notices=generated.notices))
+        return results
+
+    def generate_long_batch(self, requests: Sequence[LongRequest]) -> list[MotionResult]:
+        """Long motions (timeline.py), one after another: each already batches its steps and its bridges."""
+        from ..timeline import generate_long
+
+        results = []
+        for request in requests:
+            long = generate_long(self.model, list(request.steps), request.transition_seconds, seed=request.seed)
+            motion = long.motion
+            stored = self.store.add(motion.text, "generated", self.fps, tokens=list(motion.tokens),
+                                    features=motion.features, joints=np.asarray(motion.joints, np.float32))
+            segments = [(step.text, start / self.fps, end / self.fps) for step, (start, end) in zip(long.steps, long.segments)]
+            results.append(MotionResult(stored, self._references(motion.context), notices=motion.notices, segments=segments))
         return results
 
     def caption_batch(self, uploads: Sequence[bytes]) -> list[MotionResult]:

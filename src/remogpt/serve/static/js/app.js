@@ -88,6 +88,15 @@ function renderNotices(list, notices) {
   list.hidden = !list.children.length;
 }
 
+function renderSteps(list, segments) {
+  list.replaceChildren(...(segments || []).map((step) => {
+    const item = document.createElement('li');
+    item.textContent = `${step.start.toFixed(1)}–${step.end.toFixed(1)} s · ${step.text}`;
+    return item;
+  }));
+  list.hidden = !list.children.length;
+}
+
 function renderCards(list, items, emptyText) {
   list.replaceChildren();
   if (!items.length) {
@@ -142,7 +151,13 @@ async function openStored(id, card) {
 
 // ---- generate
 const prompt = $('prompt');
-prompt.addEventListener('input', () => { $('prompt-count').textContent = prompt.value.length; });
+prompt.addEventListener('input', () => {
+  $('prompt-count').textContent = prompt.value.length;
+  // steps ('walk forward | sit down') make one long motion: the length slider then spans the whole of it
+  const limits = state.info?.limits;
+  if (limits) $('length').max = prompt.value.includes('|') ? limits.max_motion_seconds : limits.max_length_seconds;
+  $('length-value').textContent = `${Number($('length').value).toFixed(1)} s`;
+});
 prompt.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); $('generate-form').requestSubmit(); }
 });
@@ -173,6 +188,7 @@ async function generate(request) {
     const motion = await api.generate(request.text, request.lengthSeconds, request.seed);
     showMotion(motion);
     renderNotices($('generate-notices'), motion.notices);
+    renderSteps($('generate-steps'), motion.segments);
     renderCards($('references'), motion.context, 'This model uses no retrieved context.');
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     setStatus(`Generated ${motion.joints.length} frames in ${seconds} s${motion.seed !== null ? ` (seed ${motion.seed})` : ''}.`, 'ok');
