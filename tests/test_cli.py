@@ -12,7 +12,8 @@ import pytest
     [
         ((), "Usage"),
         (("genrate",), "No such command"),
-        (("generate",), "Missing argument"),
+        (("caption",), "Missing argument"),
+        (("generate",), "Missing option"),
         (("generate", "a person walks"), "Missing option"),
         (("generate", "a person walks", "-o", "x.npy", "--seed", "abc"), "--seed"),
         (("generate", "a person walks", "-o", "x.npy", "--features", "true"), "unexpected extra argument"),

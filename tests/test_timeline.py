@@ -162,3 +162,21 @@ def test_server_writes_long_motions_from_steps_and_separators(client):
 def test_server_refuses_bad_long_motions_in_one_sentence(client, body, message):
     response = client.post("/api/generate", json=body)
     assert response.status_code == 400 and message in response.json()["error"], response.json()
+
+
+def test_server_continues_a_stored_motion(client):
+    generated = client.post("/api/generate", json={"text": "a person walks forward", "length_seconds": 2, "seed": 0}).json()
+    body = client.post("/api/continue", json={"id": generated["id"], "seconds": 3, "seed": 0}).json()
+    assert len(body["joints"]) == 40 + 60 and body["id"] != generated["id"] and body["title"].endswith("(continued)")
+    # the start is kept: the first frames are the given motion's (through the tokenizer, decoded with the rest)
+    assert np.abs(np.array(body["joints"][:4]) - np.array(generated["joints"][:4])).max() < 0.2
+    hits = client.get("/api/search", params={"q": "a person walks", "k": 1}).json()["results"]["text->motion"]
+    assert client.post("/api/continue", json={"id": hits[0]["id"], "seconds": 2}).status_code == 200  # a database motion
+    for request, status, message in [
+        ({"id": "0" * 16}, 404, "unknown or has expired"),
+        ({"id": "../../etc/passwd"}, 404, "unknown or has expired"),
+        ({"id": generated["id"], "seconds": 0.01}, 400, "between"),
+        ({"id": generated["id"], "seed": -3}, 400, "seed must be between"),
+    ]:
+        response = client.post("/api/continue", json=request)
+        assert response.status_code == status and message in response.json()["error"]

@@ -6,6 +6,7 @@
                                          'a | b | c', {steps: [{text, seconds?}]} or a length above one clip ->
                                          one long motion with its segments (timeline.py)
     POST /api/caption                    the bytes of a .npy file (features or joints) -> its caption and joints
+    POST /api/continue                   {id, seconds?, seed?} -> that stored motion and what the model predicts next
     GET  /api/search?q=...&k=5           database hits: text->motion and text->text
     GET  /api/motions/{id}               a stored motion as JSON (joints)
     GET  /api/motions/{id}.npy|.mp4|.bvh  downloads (.npy: ?what=joints|features)
@@ -58,6 +59,14 @@ class GenerateBody(BaseModel):
     steps: Optional[list[StepBody]] = None  # instead of text: a long motion, step by step
     length_seconds: Optional[float] = None
     transition_seconds: Optional[float] = None  # between steps (timeline.py's default if unset)
+    seed: Optional[int] = None
+
+
+class ContinueBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    seconds: Optional[float] = None  # of the continuation (the model decides if unset)
     seed: Optional[int] = None
 
 
@@ -132,6 +141,13 @@ def long_request(body: "GenerateBody", service, limits: ServeLimits) -> LongRequ
         raise ApiError(400, f"the motion would last up to {longest:g} s; this server writes at most {limits.max_motion_seconds:g} s.")
     transition = DEFAULT_TRANSITION_SECONDS if body.transition_seconds is None else body.transition_seconds
     return LongRequest(tuple(steps), transition, body.seed)
+
+
+def stored_motion(state: "ServerState", motion_id: str) -> StoredMotion:
+    stored = state.store.get(motion_id) if re.fullmatch(r"[0-9a-f]{16}", motion_id) else None
+    if stored is None:
+        raise ApiError(404, f"motion {motion_id[:40]} is unknown or has expired; generate it again.")
+    return stored
 
 
 # ------------------------------------------------------------------------------------------------- JSON shapes
@@ -216,6 +232,20 @@ def build_router(state: ServerState) -> APIRouter:
         result = await state.model_jobs.run(service.caption_batch, data, timeout=timeout, batch_key="caption")
         return {**result_json(result), "caption": result.caption}
 
+    @router.post("/continue")
+    async def continue_motion(body: ContinueBody) -> dict:
+        stored = stored_motion(state, body.id)
+        if body.seed is not None and not 0 <= body.seed <= MAX_SEED:
+            raise ApiError(400, f"seed must be between 0 and {MAX_SEED}, not {body.seed}.")
+        frames = None if body.seconds is None else length_in_frames(body.seconds, service)
+        factor = service.model.motion_tokenizer.config.downsample_factor
+        have = len(stored.joints) if stored.decoded else len(stored.tokens or ()) * factor
+        if have + (frames or service.model.frame_range()[1]) > limits.max_motion_seconds * stored.fps:
+            raise ApiError(400, f"the continued motion could last more than {limits.max_motion_seconds:g} s, this server's limit.")
+        key = None if body.seed is not None else "continue"
+        result = await state.model_jobs.run(service.continue_batch, (stored, frames, body.seed), timeout=timeout, batch_key=key)
+        return {**result_json(result), "seed": body.seed}
+
     @router.get("/search")
     async def search(q: str = Query(..., description="the query text"), k: int = Query(5)) -> dict:
         query = clean_text(q, limits, "query q")
@@ -236,9 +266,7 @@ def build_router(state: ServerState) -> APIRouter:
         if match is None:
             raise ApiError(404, f"'{name[:40]}' is not a motion id of this server (16 hex digits, optional "
                                 ".json/.npy/.mp4/.bvh).")
-        stored = state.store.get(match["id"])
-        if stored is None:
-            raise ApiError(404, f"motion {match['id']} is unknown or has expired; generate it again.")
+        stored = stored_motion(state, match["id"])
         if not stored.decoded:
             await state.model_jobs.run(service.decode_batch, stored, timeout=timeout, batch_key="decode")
         ext = match["ext"] or "json"

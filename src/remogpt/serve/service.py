@@ -98,6 +98,19 @@ class DemoService:
             results.append(MotionResult(stored, self._references(motion.context), notices=motion.notices, segments=segments))
         return results
 
+    def continue_batch(self, requests: Sequence[tuple[StoredMotion, int | None, int | None]]) -> list[MotionResult]:
+        """Continuations of stored motions, (motion, frames, seed) each: the whole motion, start and what follows
+        (ReMoGPT.predict); a request with a seed is alone in its batch (see api.py)."""
+        self.decode_batch([motion for motion, _, _ in requests])
+        seed = requests[0][2] if len(requests) == 1 else None
+        continued = self.model.predict([m.features for m, _, _ in requests], [f for _, f, _ in requests], seed=seed)
+        results = []
+        for (motion, _, _), new in zip(requests, continued):
+            stored = self.store.add(f"{motion.title} (continued)", "generated", self.fps, tokens=list(new.tokens),
+                                    features=new.features, joints=np.asarray(new.joints, np.float32))
+            results.append(MotionResult(stored, []))
+        return results
+
     def caption_batch(self, uploads: Sequence[bytes]) -> list[MotionResult]:
         """Captions of uploaded .npy files (features or joints); each upload is stored under its caption.
 

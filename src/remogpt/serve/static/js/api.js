@@ -24,6 +24,11 @@ export const api = {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text, length_seconds: lengthSeconds, seed }),
   }),
+  continueMotion: (id, seconds, seed) => request('/api/continue', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, seconds, seed }),
+  }),
   caption: (file) => request('/api/caption', {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },

@@ -18,6 +18,7 @@ function setBusy(busy, message) {
   state.busy = busy;
   document.body.classList.toggle('busy', busy);
   for (const id of ['generate-btn', 'another-btn']) $(id).disabled = busy || (id === 'another-btn' && !state.lastRequest);
+  $('continue-btn').disabled = busy || !state.current;
   if (message) setStatus(message, busy ? 'working' : 'info');
 }
 
@@ -53,6 +54,7 @@ function showMotion(motion, title) {
   $('motion-source').textContent = SOURCE_LABELS[motion.source] ?? motion.source;
   $('motion-meta').textContent = `${motion.joints.length} frames · ${formatSeconds(motion.joints.length / motion.fps)} · ${motion.fps} fps`;
   for (const button of document.querySelectorAll('.download')) button.disabled = false;
+  $('continue-btn').disabled = state.busy;
   setPlaying(true);
 }
 
@@ -287,6 +289,21 @@ for (const button of document.querySelectorAll('.download')) {
     }
   });
 }
+
+// ---- continue the motion on screen (prediction): it, then what the model predicts comes next
+$('continue-btn').addEventListener('click', async () => {
+  if (!state.current || state.busy) return;
+  setBusy(true, `Continuing “${state.current.title}”…`);
+  try {
+    const motion = await api.continueMotion(state.current.id, 3.0, null);
+    showMotion(motion);
+    setStatus(`Continued: ${motion.joints.length} frames in all.`, 'ok');
+  } catch (error) {
+    setStatus(error.message, 'error');
+  } finally {
+    setBusy(false);
+  }
+});
 
 // ---- start
 async function start() {
