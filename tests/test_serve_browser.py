@@ -189,3 +189,18 @@ def test_search_caption_and_download_through_the_page(page, server, tmp_path):
     page.wait_for_selector("#status.error")
     assert "expected joint positions" in page.inner_text("#status")
     assert not page.errors
+
+
+def test_steps_make_one_long_motion_with_notices_and_continue_extends_it(page):
+    page.fill("#prompt", "a person walks forward | a person does a cartwheel")
+    page.fill("#seed", "0")
+    page.press("#prompt", "Enter")
+    page.wait_for_function("window.remogptStats.motionId && !document.getElementById('generate-steps').hidden", timeout=120_000)
+    steps = page.locator("#generate-steps li")
+    assert steps.count() == 2 and "a person does a cartwheel" in steps.nth(1).inner_text()
+    assert "cartwheel" in page.inner_text("#generate-notices")  # the model says it does not know the word
+    first = stats(page)["motionId"]
+    page.click("#continue-btn")
+    page.wait_for_function(f"window.remogptStats.motionId && window.remogptStats.motionId !== '{first}'", timeout=120_000)
+    assert page.inner_text("#motion-title").endswith("(continued)")
+    assert not page.errors
