@@ -43,7 +43,15 @@ class TrainAllSettings:
     evaluator_steps: int | None = None
     replications: int | None = None
     evaluate: bool = True
-    seed: int = 0
+    seed: int = 0  # the language model's (each other stage keeps its preset's seed)
+    # where every stage trains (training.HARDWARE_FIELDS) and its precision (None: each stage's preset)
+    accelerator: str = "auto"
+    devices: int | str = "auto"
+    num_nodes: int = 1
+    precision: str | None = None
+
+    def hardware(self) -> dict:
+        return dict(accelerator=self.accelerator, devices=self.devices, num_nodes=self.num_nodes, precision=self.precision)
 
 
 def _stage_log(out: Path):
@@ -107,14 +115,14 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     def tokenizer():
         from .tokenizer.train import make_config, train_tokenizer
 
-        train_tokenizer(make_config(settings.preset, data=data, max_steps=settings.tokenizer_steps), runs / "tokenizer")
+        train_tokenizer(make_config(settings.preset, data=data, max_steps=settings.tokenizer_steps, **settings.hardware()), runs / "tokenizer")
 
     stage("tokenizer", lambda: (tokenizer_model / "model.safetensors").is_file(), tokenizer)
 
     def retriever():
         from .retrieval.train import make_config, train_retriever
 
-        train_retriever(make_config(settings.preset, data=data, max_steps=settings.retriever_steps), runs / "retriever")
+        train_retriever(make_config(settings.preset, data=data, max_steps=settings.retriever_steps, **settings.hardware()), runs / "retriever")
 
     stage("retriever", lambda: (retriever_model / "model.safetensors").is_file(), retriever)
 
@@ -135,7 +143,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     def evaluator():
         from .evaluation.train import make_config, train_evaluator
 
-        train_evaluator(make_config(settings.preset, data=data, max_steps=settings.evaluator_steps), runs / "evaluator")
+        train_evaluator(make_config(settings.preset, data=data, max_steps=settings.evaluator_steps, **settings.hardware()), runs / "evaluator")
 
     stage("evaluator", lambda: (evaluator_model / "model.safetensors").is_file(), evaluator)
 
@@ -144,7 +152,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
 
         config = make_config(
             settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
-            max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed,
+            max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed, **settings.hardware(),
         )  # fmt: skip
         from .pipeline import ReMoGPT
 

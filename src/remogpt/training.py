@@ -57,6 +57,16 @@ def last_checkpoint(out_dir: str | os.PathLike) -> Path | None:
     return path if path.is_file() else None
 
 
+# Where a stage trains, in Lightning's names; every stage's config has these fields (and `precision`, `seed`). They
+# may change when a run resumes: the same run can go on on other hardware.
+HARDWARE_FIELDS = ("accelerator", "devices", "num_nodes")
+
+
+def hardware(config) -> dict:
+    """make_trainer's keyword arguments for where a stage's config says to train."""
+    return {name: getattr(config, name) for name in (*HARDWARE_FIELDS, "precision")}
+
+
 def write_run_config(out_dir: str | os.PathLike, config: Any, *, may_change: Iterable[str] = ("max_steps",)) -> Path:
     """Write the resolved config of a run; resuming with a different config (beyond `may_change`) is an error."""
     path = Path(out_dir) / RUN_CONFIG_NAME
@@ -137,6 +147,7 @@ def make_trainer(
     *,
     accelerator: str = "auto",
     devices: int | str = "auto",
+    num_nodes: int = 1,
     strategy: str | None = None,
     precision: str | None = None,
     gradient_clip_val: float | None = None,
@@ -164,7 +175,7 @@ def make_trainer(
         enable_version_counter=False,
     )
     if strategy is None:
-        strategy = "ddp" if isinstance(devices, int) and devices > 1 else "auto"
+        strategy = "ddp" if (isinstance(devices, int) and devices > 1) or num_nodes > 1 else "auto"
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:
@@ -177,6 +188,7 @@ def make_trainer(
             num_sanity_val_steps=0,
             accelerator=accelerator,
             devices=devices,
+            num_nodes=num_nodes,
             strategy=strategy,
             precision=precision,
             gradient_clip_val=gradient_clip_val,

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .app import evaluate_app, train_app
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
 
 DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluator is not given
 
@@ -64,8 +65,11 @@ def train_evaluator_command(
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     lr: Optional[float] = typer.Option(None, "--lr", help="Adam learning rate."),
     val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate and checkpoint every N steps."),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision, e.g. bf16-mixed on a GPU."),
+    seed: Optional[int] = SEED,
+    precision: Optional[str] = PRECISION,
+    accelerator: str = ACCELERATOR,
+    devices: str = DEVICES,
+    num_nodes: int = NUM_NODES,
     workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader worker processes."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ):
@@ -77,7 +81,7 @@ def train_evaluator_command(
         raise UserInputError(f"--preset is '{preset}', expected one of {', '.join(PRESETS)}.")
     config = make_config(
         preset, data=data, glove=glove, max_steps=max_steps, batch_size=batch_size, lr=lr, val_every=val_every,
-        seed=seed, precision=precision, num_workers=workers,
+        seed=seed, num_workers=workers, **hardware_overrides(accelerator, devices, num_nodes, precision),
     )  # fmt: skip
     model_dir = train_evaluator(config, out, progress=progress)
     typer.echo(f"wrote {model_dir}")

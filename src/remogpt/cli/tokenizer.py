@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import Optional
+
 import typer
 
 from .app import app, evaluate_app, train_app
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
 
 TOKENIZER = typer.Option(..., "--tokenizer", help="Tokenizer directory (a training run or its model/ folder).")
 
@@ -18,29 +21,21 @@ def train_tokenizer_command(
     out: Path = typer.Option(..., "--out", help="Run directory; rerunning with the same one resumes."),
     preset: str = typer.Option("small", "--preset", help="tiny (seconds), small (CPU, minutes) or paper."),
     max_steps: int = typer.Option(None, "--max-steps", help="Training steps (default: the preset's)."),
-    accelerator: str = typer.Option("auto", help="auto, cpu, gpu, ..."),
-    devices: str = typer.Option("auto", help="auto, or a number of devices (several -> DDP)."),
+    accelerator: str = ACCELERATOR,
+    devices: str = DEVICES,
+    num_nodes: int = NUM_NODES,
+    precision: Optional[str] = PRECISION,
+    seed: Optional[int] = SEED,
 ):
     """Train the motion tokenizer (VQ-VAE) on 64-frame windows; writes OUT/model for `--tokenizer OUT`."""
     from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
     from ..tokenizer.train import make_config, train_tokenizer
 
-    model_dir = train_tokenizer(
-        make_config(preset, data=data, max_steps=max_steps), out, accelerator=accelerator, devices=_devices(devices)
-    )
+    hardware = hardware_overrides(accelerator, devices, num_nodes, precision)
+    model_dir = train_tokenizer(make_config(preset, data=data, max_steps=max_steps, seed=seed, **hardware), out)
     if rank_zero_only.rank == 0:  # under DDP every process returns here; one message is enough
         typer.echo(f"tokenizer saved to {model_dir}")
-
-
-def _devices(value: str) -> int | str:
-    from ..errors import UserInputError
-
-    if value == "auto":
-        return value
-    if not value.isdigit() or int(value) < 1:
-        raise UserInputError(f"--devices '{value}' is not 'auto' or a positive number.")
-    return int(value)
 
 
 @app.command("tokenize")

@@ -43,6 +43,9 @@ class EvaluatorTrainConfig:
     seed: int = 1234
     num_workers: int = 0
     precision: str | None = None
+    accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
+    devices: int | str = "auto"
+    num_nodes: int = 1
 
 
 # (model fields, training fields) per preset; `paper` is the official evaluator's size and learning rate.
@@ -214,7 +217,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
 
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
-    from ..training import fit, make_trainer, pick_device, seed_everything, write_run_config
+    from ..training import HARDWARE_FIELDS, fit, hardware, make_trainer, pick_device, seed_everything, write_run_config
     from .guo import TextMotionEvaluator
     from .protocol import split_captions
     from .words import build_word_table
@@ -222,7 +225,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
-    write_run_config(out_dir, config, may_change=("max_steps", "val_every", "num_workers"))
+    write_run_config(out_dir, config, may_change=("max_steps", "val_every", "num_workers", *HARDWARE_FIELDS))
 
     folder = HumanML3DFolder(config.data)
     if folder.feature_dim != config.model.dim_pose:
@@ -260,7 +263,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     model_dir = out_dir / MODEL_DIR
     module = _lightning_module_class()(config, model, model_dir)
     trainer = make_trainer(
-        out_dir, max_steps=config.max_steps, val_every_n_steps=config.val_every, precision=config.precision,
+        out_dir, max_steps=config.max_steps, val_every_n_steps=config.val_every, **hardware(config),
         progress_bar=progress, log_every_n_steps=min(10, config.val_every),  # clipping: configure_gradient_clipping
     )  # fmt: skip
     fit(trainer, module, train_loader, val_loader, out_dir)

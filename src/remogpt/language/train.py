@@ -63,8 +63,9 @@ class LanguageTrainConfig:
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
-    accelerator: str = "auto"
+    accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
     devices: int | str = "auto"
+    num_nodes: int = 1
 
 
 PRESET_ALIASES = {"base": "paper"}  # the paper preset's earlier name (run configs written before keep resuming)
@@ -181,10 +182,10 @@ def _fit_stage(
 ):
     from torch.utils.data import DataLoader
 
-    from ..training import fit, make_trainer, write_run_config
+    from ..training import HARDWARE_FIELDS, fit, hardware, make_trainer, write_run_config
     from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, collate_examples
 
-    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "accelerator", "devices", "candidates"))
+    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", *HARDWARE_FIELDS))
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
     mask_rate = config.query_mask_rate if stage2 else 0.0
     references = (config.k, max(config.k, config.reference_pool))
@@ -204,7 +205,7 @@ def _fit_stage(
     callbacks = [_snapshot_callback(config.snapshot_every, out_dir / "snapshots")] if config.snapshot_every else []
     trainer = make_trainer(
         out_dir, max_steps=steps, val_every_n_steps=min(config.val_every, steps),
-        precision=config.precision, accelerator=config.accelerator, devices=config.devices, callbacks=callbacks,
+        **hardware(config), callbacks=callbacks,
     )  # fmt: skip
     module = _module_class()(model, config, steps)
     fit(trainer, module, train_loader, val_loader, out_dir)

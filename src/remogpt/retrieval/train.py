@@ -42,6 +42,9 @@ class RetrieverTrainConfig:
     seed: int = 1234
     num_workers: int = 0
     precision: str | None = None  # Lightning precision, e.g. "bf16-mixed" on a GPU
+    accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
+    devices: int | str = "auto"
+    num_nodes: int = 1
 
 
 # Each preset: (model fields, training fields). `paper` is the paper's size (4 layers, width 512 per part).
@@ -230,12 +233,12 @@ def train_retriever(
 
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
-    from ..training import fit, last_checkpoint, make_trainer, seed_everything, write_run_config
+    from ..training import HARDWARE_FIELDS, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
-    write_run_config(out_dir, config, may_change=("max_steps", "val_every", "num_workers"))
+    write_run_config(out_dir, config, may_change=("max_steps", "val_every", "num_workers", *HARDWARE_FIELDS))
 
     folder = HumanML3DFolder(config.data)
     if folder.feature_dim != config.model.feature_dim:
@@ -276,7 +279,7 @@ def train_retriever(
         max_steps=config.max_steps,
         val_every_n_steps=config.val_every,
         gradient_clip_val=config.gradient_clip,
-        precision=config.precision,
+        **hardware(config),
         progress_bar=progress,
         log_every_n_steps=min(10, config.val_every),
     )

@@ -28,7 +28,7 @@ from ..data.folder import HumanML3DFolder
 from ..errors import UserInputError
 from ..motion.features import feature_groups, num_joints_for_dim
 from ..pretrained import MODEL_SUBDIR
-from ..training import fit, last_checkpoint, make_trainer, seed_everything, write_run_config
+from ..training import HARDWARE_FIELDS, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
 from .data import WholeMotionDataset, WindowDataset, load_split, pad_collate
 from .metrics import reconstruction_metrics
 from .model import MODEL_PRESETS, MotionTokenizer, TokenizerConfig, make_quantizer
@@ -53,6 +53,10 @@ class TokenizerTrainConfig:
     commitment_weight: float = 0.02
     seed: int = 1234
     num_workers: int = 0
+    precision: str | None = None  # Lightning precision, e.g. "bf16-mixed" on a GPU
+    accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
+    devices: int | str = "auto"
+    num_nodes: int = 1
 
 
 PRESETS = {
@@ -200,8 +204,6 @@ def train_tokenizer(
     config: TokenizerTrainConfig,
     out_dir: str | os.PathLike,
     *,
-    accelerator: str = "auto",
-    devices: int | str = "auto",
     progress_bar: bool = True,
 ) -> Path:
     """Train (or resume) a tokenizer run; returns the directory of the inference model (out_dir/model)."""
@@ -219,7 +221,7 @@ def train_tokenizer(
 
     out_dir = Path(out_dir)
     seed_everything(config.seed)
-    write_run_config(out_dir, config)
+    write_run_config(out_dir, config, may_change=("max_steps", *HARDWARE_FIELDS))
     train_loader = DataLoader(
         WindowDataset(train_motions, mean, std, window=config.window, min_items=config.batch_size),
         batch_size=config.batch_size,
@@ -240,8 +242,7 @@ def train_tokenizer(
         out_dir,
         max_steps=config.max_steps,
         val_every_n_steps=config.val_every,
-        accelerator=accelerator,
-        devices=devices,
+        **hardware(config),
         progress_bar=progress_bar,
         log_every_n_steps=min(10, config.val_every),
     )
