@@ -202,3 +202,31 @@ def test_storyboards_follow_a_subject_that_travels_far_and_keep_it_in_frame():
     # One scale for every panel: the figure is as tall in the last panel as in the first.
     heights = [np.ptp(travelling.joint_pixels(t)[:, 1]) for t in (0, 19)]
     assert abs(heights[0] - heights[1]) < 0.1 * heights[0]
+
+
+def test_a_gif_too_long_for_memory_is_refused_in_one_sentence(run_cli, tmp_path):
+    np.save(tmp_path / "long.npy", stick_figure(animation.MAX_GIF_FRAMES + 1))
+    code, _, err = run_cli("render", tmp_path / "long.npy", "-o", tmp_path / "long.gif")
+    assert code == 2 and "render it as .mp4" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.npy"]
+
+
+def test_long_renders_report_progress_and_a_killed_render_leaves_nothing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    np.save(tmp_path / "walk.npy", stick_figure(1200))
+    command = [sys.executable, "-m", "remogpt.cli", "render", str(tmp_path / "walk.npy"), "-o", str(tmp_path / "walk.mp4")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "500/1200 frames" in done.stderr and "1000/1200 frames" in done.stderr
+    (tmp_path / "walk.mp4").unlink()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".walk.*.mp4")):  # the temporary file exists: the render is under way
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.npy"]  # no half-written video, no temporary file

@@ -49,11 +49,21 @@ EXITS = _exception_classes("Exit")
 ABORTS = _exception_classes("Abort")
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """`kill PID` (SIGTERM) unwinds like Ctrl-C, so half-written temporary files are removed (io.atomic_path)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; exit 0 on success, 2 on bad input."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    _exit_cleanly_on_sigterm()
     try:
         result = app(args=argv, prog_name="remogpt", standalone_mode=False)
     except UserInputError as error:

@@ -28,5 +28,8 @@ def render(
 
     start = time.perf_counter()
     array = load_npy(motion, name="motion")
-    render_motion(array, output, title=title, fps=fps, frames=frames, name=f"motion file '{motion}'")
+    def progress(done: int, total: int) -> None:  # long renders say how far they are (on stderr)
+        typer.echo(f"  {done}/{total} frames", err=True)
+
+    render_motion(array, output, title=title, fps=fps, frames=frames, name=f"motion file '{motion}'", progress=progress)
     typer.echo(f"wrote {output} in {time.perf_counter() - start:.1f} s")

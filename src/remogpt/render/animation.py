@@ -27,6 +27,10 @@ ANIMATION_WIDTH = 480  # pixels
 MACRO_BLOCK = 16  # video encoders want sides divisible by 16; the title band absorbs the padding
 MAX_FPS = 100.0
 GIF_PALETTE_SAMPLES = 5  # frames whose colours make the GIF's one global palette
+# a GIF holds every frame in memory while it is written (one palette for all) and plays badly when long: past this
+# many frames (two minutes at 20 fps) an .mp4, which streams, is the format for the job
+MAX_GIF_FRAMES = 2400
+PROGRESS_EVERY = 500  # frames between progress calls of a long render
 
 
 def prepare_joints(motion: np.ndarray, name: str = "motion"):
@@ -45,9 +49,10 @@ def prepare_joints(motion: np.ndarray, name: str = "motion"):
 class Animation:
     """Frames of an animation: the title band on top, the scene, the time label and a progress bar."""
 
-    def __init__(self, joints: np.ndarray, skeleton, fps: float, title: str | None):
+    def __init__(self, joints: np.ndarray, skeleton, fps: float, title: str | None, progress=None):
         self.renderer = MotionRenderer(joints, skeleton, ANIMATION_WIDTH)
         self.fps = fps
+        self.progress = progress  # called (frames done, frames) every PROGRESS_EVERY frames, for long renders
         lines, band = title_lines(title, ANIMATION_WIDTH, 18, max_lines=3)
         height = int(math.ceil((band + self.renderer.height) / MACRO_BLOCK) * MACRO_BLOCK)
         self.top = height - self.renderer.height
@@ -70,7 +75,10 @@ class Animation:
         return image
 
     def __iter__(self) -> Iterator[Image.Image]:
-        return (self.frame(t) for t in range(len(self)))
+        for t in range(len(self)):
+            if self.progress is not None and (t + 1) % PROGRESS_EVERY == 0:
+                self.progress(t + 1, len(self))
+            yield self.frame(t)
 
 
 def write_gif(animation: Animation, path: Path) -> None:
@@ -110,12 +118,14 @@ def render_motion(
     *,
     frames: int = DEFAULT_FRAMES,
     name: str = "motion",
+    progress=None,
 ) -> Path:
     """Render `motion` (features (T, 263|251) or joints (T, 22|21|52, 3)) to `out_path`.
 
     .gif / .mp4: an animation at `fps` (default: the skeleton's, 20 for HumanML3D, 12.5 for KIT);
     .png: a storyboard of `frames` evenly spaced frames. `title` (e.g. the caption) is wrapped on top.
-    The file appears only when complete; bad input raises UserInputError naming `name`.
+    The file appears only when complete; bad input raises UserInputError naming `name`. `progress(done, total)`
+    is called every PROGRESS_EVERY frames of an animation.
     """
     out_path = Path(out_path)
     suffix = out_path.suffix.lower()
@@ -129,12 +139,17 @@ def render_motion(
         raise UserInputError(f"storyboard frames must be a positive whole number, got {frames}.")
     joints, skeleton = prepare_joints(motion, name)
     fps = float(fps if fps is not None else skeleton.fps)
+    if suffix == ".gif" and len(joints) > MAX_GIF_FRAMES:
+        raise UserInputError(
+            f"{name} has {len(joints)} frames; a .gif holds at most {MAX_GIF_FRAMES} (it is written in memory): "
+            "render it as .mp4, which streams."
+        )
 
     with atomic_path(out_path) as tmp:
         if suffix == ".png":
             storyboard(joints, skeleton, fps, title, int(frames)).save(tmp, format="PNG")
         elif suffix == ".gif":
-            write_gif(Animation(joints, skeleton, fps, title), tmp)
+            write_gif(Animation(joints, skeleton, fps, title, progress), tmp)
         else:
-            write_mp4(Animation(joints, skeleton, fps, title), tmp)
+            write_mp4(Animation(joints, skeleton, fps, title, progress), tmp)
     return out_path
