@@ -56,6 +56,7 @@ def _exit_cleanly_on_sigterm() -> None:
 
     if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a parent that blocked it would make kill wait
 
 
 def main(argv: list[str] | None = None) -> None:
