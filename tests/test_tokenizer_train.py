@@ -165,3 +165,39 @@ def test_cli_bad_input_exits_2(tmp_path, tiny_run, real_clip_folder, run_cli):
 
     code, _, err = run_cli("evaluate", "tokenizer", "--tokenizer", tiny_run, "--data", real_clip_folder, "--split", "nope")
     assert code == 2 and "split 'nope'" in err
+
+
+def test_a_resumed_run_trains_exactly_like_an_uninterrupted_one(tmp_path, real_clip_folder, monkeypatch):
+    """Killed at step 8 of 12 (its last checkpoint at step 5, mid-epoch) and resumed, the run ends with the same
+    weights and codebook as one that ran straight through: batches, crops and the quantizer's randomness are
+    functions of (seed, step); the optimizer and the schedule come back from the checkpoint."""
+    import dataclasses
+
+    from remogpt.tokenizer.train import TokenizerModule
+
+    config = dataclasses.replace(make_config("tiny", data=real_clip_folder, max_steps=12), val_every=5)
+    train_tokenizer(config, tmp_path / "straight", progress_bar=False)
+
+    class Killed(Exception):
+        pass
+
+    def die_at_step_8(module, *args):
+        if module.trainer.global_step == 8:
+            raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(TokenizerModule, "on_train_batch_end", die_at_step_8, raising=False)
+        with pytest.raises(Killed):
+            train_tokenizer(config, tmp_path / "resumed", progress_bar=False)
+    torch.manual_seed(12345)  # whatever the process did in between must not matter
+    np.random.seed(54321)
+    train_tokenizer(config, tmp_path / "resumed", progress_bar=False)
+    straight = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", weights_only=True)
+    resumed = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert straight["global_step"] == resumed["global_step"] == 12  # both finished
+    for name, value in straight["state_dict"].items():
+        assert torch.equal(value, resumed["state_dict"][name]), name
+    other = dataclasses.replace(config, seed=config.seed + 1)  # and the seed matters
+    train_tokenizer(other, tmp_path / "other", progress_bar=False)
+    changed = torch.load(tmp_path / "other" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert any(not torch.equal(value, changed[name]) for name, value in straight["state_dict"].items())

@@ -19,34 +19,52 @@ def load_split(folder: HumanML3DFolder, split: str, min_frames: int = 1) -> list
 
 
 class WindowDataset(Dataset):
-    """Normalised random windows of `window` frames, one motion per item (as T2M-GPT's VQMotionDataset).
+    """Normalised windows of `window` frames (as T2M-GPT's VQMotionDataset). An item is (motion index, draw): the
+    window's start is drawn from `draw`, so the sampler (StepBatchSampler) decides everything random about a batch.
 
-    Motions shorter than the window are left out. An epoch visits each motion once, or cycles through them until it
-    has `min_items` items so that a tiny dataset still fills a batch.
+    Motions shorter than the window are left out.
     """
 
-    def __init__(
-        self,
-        motions: Sequence[np.ndarray],
-        mean: np.ndarray,
-        std: np.ndarray,
-        window: int = 64,
-        min_items: int = 1,
-    ):
+    def __init__(self, motions: Sequence[np.ndarray], mean: np.ndarray, std: np.ndarray, window: int = 64):
         self.window = int(window)
         self.motions = [((m - mean) / std).astype(np.float32) for m in motions if len(m) >= self.window]
         if not self.motions:
             raise UserInputError(f"no training motion has at least {self.window} frames (the training window).")
-        self.length = max(len(self.motions), int(min_items))
 
     def __len__(self) -> int:
-        return self.length
+        return len(self.motions)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        motion = self.motions[index % len(self.motions)]
-        # numpy's global generator: seeded per worker by lightning.seed_everything(workers=True)
-        start = np.random.randint(0, len(motion) - self.window + 1)
+    def __getitem__(self, item: tuple[int, int]) -> torch.Tensor:
+        index, draw = item
+        motion = self.motions[index]
+        start = np.random.default_rng(draw).integers(0, len(motion) - self.window + 1)
         return torch.from_numpy(motion[start : start + self.window])
+
+
+class StepBatchSampler:
+    """Batches as a function of (seed, step): the batch of step s holds the items of batch s mod B of the epoch
+    s // B's permutation (B batches an epoch, each item once; a dataset smaller than a batch is cycled), each with a
+    draw for its random crop. It starts at `start` (set to the global step when a run resumes) and never ends
+    (training stops at max_steps), so a resumed run sees exactly the batches an uninterrupted one would have."""
+
+    def __init__(self, size: int, batch_size: int, seed: int):
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.per_epoch = max(1, size // batch_size)
+        self.start = 0
+
+    def batch(self, step: int) -> list[tuple[int, int]]:
+        epoch, position = divmod(step, self.per_epoch)
+        rng = np.random.default_rng((self.seed, epoch))
+        order = np.concatenate([rng.permutation(self.size) for _ in range(-(-self.batch_size // self.size))])
+        chosen = order[position * self.batch_size : (position + 1) * self.batch_size]
+        draws = np.random.default_rng((self.seed, epoch, position)).integers(0, 2**63 - 1, len(chosen))
+        return [(int(i), int(d)) for i, d in zip(chosen, draws)]
+
+    def __iter__(self):
+        step = self.start
+        while True:
+            yield self.batch(step)
+            step += 1
 
 
 class WholeMotionDataset(Dataset):

@@ -28,8 +28,8 @@ from ..data.folder import HumanML3DFolder
 from ..errors import UserInputError
 from ..motion.features import feature_groups, num_joints_for_dim
 from ..pretrained import MODEL_SUBDIR
-from ..training import HARDWARE_FIELDS, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
-from .data import WholeMotionDataset, WindowDataset, load_split, pad_collate
+from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
+from .data import StepBatchSampler, WholeMotionDataset, WindowDataset, load_split, pad_collate
 from .metrics import reconstruction_metrics
 from .model import MODEL_PRESETS, MotionTokenizer, TokenizerConfig, make_quantizer
 
@@ -143,6 +143,11 @@ class TokenizerModule(lightning.LightningModule):
             "codes": codes,
         }
 
+    # Exact resume: the batches (StepBatchSampler) and the quantizer's own randomness (k-means initialisation,
+    # dead-code resets) are functions of (seed, step), so a run stopped and resumed trains like one that was not.
+    def on_train_batch_start(self, batch, batch_idx: int) -> None:
+        torch.manual_seed(self.config.seed * 1_000_003 + self.trainer.global_step)
+
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         out = self.losses(batch)
         self.log_dict({f"train/{k}": out[k].detach() for k in ("loss", "reconstruction", "position_loss", "commitment")})
@@ -222,13 +227,12 @@ def train_tokenizer(
     out_dir = Path(out_dir)
     seed_everything(config.seed)
     write_run_config(out_dir, config, may_change=("max_steps", *HARDWARE_FIELDS))
+    windows = WindowDataset(train_motions, mean, std, window=config.window)
+    sampler = StepBatchSampler(len(windows), config.batch_size, config.seed)
+    if last_checkpoint(out_dir) is not None:  # resuming: go on with the batch the run stopped before
+        sampler.start = checkpoint_step(last_checkpoint(out_dir))
     train_loader = DataLoader(
-        WindowDataset(train_motions, mean, std, window=config.window, min_items=config.batch_size),
-        batch_size=config.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=config.num_workers,
-        persistent_workers=config.num_workers > 0,
+        windows, batch_sampler=sampler, num_workers=config.num_workers, persistent_workers=config.num_workers > 0
     )
     val_loader = DataLoader(
         WholeMotionDataset(val_motions, mean, std, multiple=factor),
