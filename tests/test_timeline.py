@@ -180,3 +180,22 @@ def test_server_continues_a_stored_motion(client):
     ]:
         response = client.post("/api/continue", json=request)
         assert response.status_code == status and message in response.json()["error"]
+
+
+def test_text_guided_prediction_and_inbetweening_keep_the_given_motions(run_cli, tmp_path, shipped):
+    code, _, _ = run_cli("generate", "a person walks forward", "--length", "3", "-o", tmp_path / "walk.npy", "--features", "--seed", "0")
+    assert code == 0
+    walk = np.load(tmp_path / "walk.npy")
+    code, _, err = run_cli("predict", tmp_path / "walk.npy", "--text", "a person sits down", "--seconds", "3", "-o", tmp_path / "p.npy", "--features")
+    assert code == 0, err
+    continued = np.load(tmp_path / "p.npy")
+    assert continued.shape == (120, 263)  # the 3 s given, then 3 s new (bridge and the text's motion)
+    code, _, err = run_cli("inbetween", tmp_path / "walk.npy", tmp_path / "walk.npy", "--text", "a person jumps", "--seconds", "2", "-o", tmp_path / "i.npy")
+    assert code == 0 and np.load(tmp_path / "i.npy").shape == (160, 22, 3), err
+    # the library: the given codes are kept as they are, listed as segments
+    codes = list(map(int, shipped.motion_tokenizer.encode([walk])[0]))
+    long = generate_long(shipped, [Step("a person jumps", 2)], 0.5, seed=0, before=codes, after=codes)
+    assert long.motion.tokens[: len(codes)] == codes and long.motion.tokens[-len(codes) :] == codes
+    assert [s.text for s in long.steps] == ["(the given start)", "a person jumps", "(the given end)"]
+    code, _, err = run_cli("predict", tmp_path / "walk.npy", "--text", "🙂", "-o", tmp_path / "bad.npy")
+    assert code == 2 and "no word this model knows" in err and not (tmp_path / "bad.npy").exists()

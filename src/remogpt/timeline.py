@@ -32,11 +32,14 @@ class Step:
     seconds: float | None = None  # None: the model decides
 
 
+GIVEN_START, GIVEN_END = Step("(the given start)"), Step("(the given end)")  # segments of given motions
+
+
 @dataclass
 class LongMotion:
     motion: object  # pipeline.GeneratedMotion of the whole timeline
-    steps: list[Step]  # as generated (long steps split)
-    segments: list[tuple[int, int]]  # frame range [start, end) of each step's own motion
+    steps: list[Step]  # each piece in order: the given start (if any), the steps, the given end (if any)
+    segments: list[tuple[int, int]]  # frame range [start, end) of each piece
     joins: list[tuple[int, int]] = field(default_factory=list)  # frame range of each transition between steps
 
 
@@ -74,48 +77,70 @@ def read_timeline(path: str | Path) -> list[Step]:
     return steps
 
 
-def generate_long(model, steps: list[Step], transition_seconds: float = DEFAULT_TRANSITION_SECONDS, seed: int | None = None) -> LongMotion:
-    """One continuous motion for the steps (see the module's docstring); `model` is a pipeline.ReMoGPT."""
+def generate_long(
+    model,
+    steps: list[Step],
+    transition_seconds: float = DEFAULT_TRANSITION_SECONDS,
+    seed: int | None = None,
+    *,
+    before: list[int] | None = None,
+    after: list[int] | None = None,
+) -> LongMotion:
+    """One continuous motion for the steps (see the module's docstring); `model` is a pipeline.ReMoGPT.
+
+    `before` / `after`: motion codes of a given motion to start from / to end in (text-guided prediction and
+    in-betweening): kept as they are, bridged to the steps like any other join, listed as segments too."""
     if not isinstance(transition_seconds, (int, float)) or not math.isfinite(transition_seconds) or not 0 <= transition_seconds <= 5:
         raise UserInputError(f"the transition must be between 0 and 5 seconds, not {transition_seconds}.")
     if not steps or len(steps) > MAX_STEPS:
         raise UserInputError(f"a timeline holds 1 to {MAX_STEPS} steps, not {len(steps)}.")
     factor, fps = model.motion_tokenizer.config.downsample_factor, model.config.fps
-    bridge = max(1, round(transition_seconds * fps / factor)) if transition_seconds > 0 and len(steps) > 1 else 0  # tokens a join
-    plans = [_parts(model, i, step, len(steps), bridge, transition_seconds) for i, step in enumerate(steps)]
+    given = [(GIVEN_START, list(before))] if before else []
+    ends = [(GIVEN_END, list(after))] if after else []
+    count, first = len(steps) + len(given) + len(ends), len(given)  # pieces in the motion; index of the first step
+    bridge = max(1, round(transition_seconds * fps / factor)) if transition_seconds > 0 and count > 1 else 0  # tokens a join
+    kinds = ["given"] * len(given) + ["step"] * len(steps) + ["given"] * len(ends)  # what lies on each side of a step
+    plans = [
+        _parts(model, i, step, kinds[first + i - 1] if first + i > 0 else None, kinds[first + i + 1] if first + i + 1 < count else None,
+               bridge, transition_seconds)
+        for i, step in enumerate(steps)
+    ]  # fmt: skip
     segments = model.generate_motions([s.text for s in steps], [plan[0] for plan in plans], seed=seed)
-    codes = [list(map(int, s.tokens)) for s in segments]
+    generated = [list(map(int, s.tokens)) for s in segments]
     for part in range(1, max(map(len, plans))):  # steps longer than a clip go on where they stopped, all in one batch a round
         todo = [i for i, plan in enumerate(plans) if len(plan) > part]
-        more = model.continuation_codes([codes[i][-CONTINUATION_CONTEXT:] for i in todo], [plans[i][part] for i in todo], seed=seed)
+        more = model.continuation_codes([generated[i][-CONTINUATION_CONTEXT:] for i in todo], [plans[i][part] for i in todo], seed=seed)
         for i, new in zip(todo, more):
-            codes[i] += new
-    bridges: list[list[int]] = [[] for _ in steps[1:]]
+            generated[i] += new
+    pieces = given + [(step, c) for step, c in zip(steps, generated)] + ends
+    codes = [c for _, c in pieces]
+    bridges: list[list[int]] = [[] for _ in codes[1:]]
     if bridge:
         side = (bridge + 1) // 2  # context on each side: about half the gap, as the in-between task was trained
         bridges = model.bridge_codes([c[-side:] for c in codes[:-1]], [c[:side] for c in codes[1:]], bridge * factor, seed=seed)
     everything, spans, joins = [], [], []
-    for i, step_codes in enumerate(codes):
+    for i, piece_codes in enumerate(codes):
         if i:
             joins.append((len(everything) * factor, (len(everything) + len(bridges[i - 1])) * factor))
             everything += bridges[i - 1]
-        spans.append((len(everything) * factor, (len(everything) + len(step_codes)) * factor))
-        everything += step_codes
-    motion = model.motion_from_codes(f" {STEP_SEPARATOR} ".join(s.text for s in steps), everything)
+        spans.append((len(everything) * factor, (len(everything) + len(piece_codes)) * factor))
+        everything += piece_codes
+    motion = model.motion_from_codes(f" {STEP_SEPARATOR} ".join(s.text for s, _ in pieces), everything)
     motion.context = [ref for s in segments for ref in s.context]
     motion.notices = list(dict.fromkeys(n for s in segments for n in s.notices))
-    return LongMotion(motion, list(steps), spans, joins)
+    return LongMotion(motion, [s for s, _ in pieces], spans, joins)
 
 
-def _parts(model, index: int, step: Step, count: int, bridge: int, transition_seconds: float) -> list[int | None]:
+def _parts(model, index: int, step: Step, left: str | None, right: str | None, bridge: int, transition_seconds: float) -> list[int | None]:
     """A step's own frames, in parts of at most one clip: its seconds in whole tokens, less its share of the
-    bridges on either side (the earlier step gives half a bridge, the later one the rest)."""
+    bridges on either side: half a bridge shared with another step (the earlier gives the smaller half), a whole
+    one next to a given motion (which keeps its length), nothing at either end."""
     if step.seconds is None:
         return [None]  # the model decides: one clip
     factor = model.motion_tokenizer.config.downsample_factor
     shortest, longest = model.frame_range()
-    tokens = round(step.seconds * model.config.fps / factor)
-    tokens -= (bridge - bridge // 2 if index > 0 else 0) + (bridge // 2 if index < count - 1 else 0)
+    share = {None: (0, 0), "step": (bridge - bridge // 2, bridge // 2), "given": (bridge, bridge)}
+    tokens = round(step.seconds * model.config.fps / factor) - share[left][0] - share[right][1]
     if tokens * factor < shortest:
         raise UserInputError(
             f"step {index + 1} ('{step.text}') lasts {step.seconds:g} s, too short for its transitions of "

@@ -176,11 +176,15 @@ def predict_command(
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Length of the continuation (default: the model decides)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
     features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
+    text: Optional[str] = typer.Option(None, "--text", help="What the continuation shows (generated, then bridged to the start)."),
 ):
     """Continue a motion: the start followed by what the model predicts comes next, as one clip."""
     _check_output(output, features)
     remogpt = _load_model(model)
     start = _read_motion(motion, remogpt)
+    if text is not None:  # text-guided: the text's motion, bridged to the start by the in-between task (timeline.py)
+        _guided(remogpt, text, seconds, seed, output, features, before=start)
+        return
     frames = remogpt.frames_for(seconds, "--seconds") if seconds is not None else None
     result = remogpt.predict([start], frames, seed=seed)[0]
     _write_motion(result, output, features, f"continuation of {motion.name}", remogpt.config.fps)
@@ -195,14 +199,32 @@ def inbetween_command(
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Length of the gap (default: the model decides)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
     features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
+    text: Optional[str] = typer.Option(None, "--text", help="What happens in the gap (generated, then bridged to both ends)."),
 ):
     """Fill the gap between two motions: start, the generated bridge, end, as one clip."""
     _check_output(output, features)
     remogpt = _load_model(model)
     head, tail = _read_motion(start, remogpt), _read_motion(end, remogpt)
+    if text is not None:
+        _guided(remogpt, text, seconds, seed, output, features, before=head, after=tail)
+        return
     frames = remogpt.frames_for(seconds, "--seconds") if seconds is not None else None
     result = remogpt.inbetween([head], [tail], frames, seed=seed)[0]
     _write_motion(result, output, features, f"{start.stem} to {end.stem}", remogpt.config.fps)
+
+
+def _guided(remogpt, text: str, seconds, seed, output: Path, features: bool, before=None, after=None) -> None:
+    """Text-guided prediction / in-betweening: the text's motion between the given ones, joined by bridges."""
+    from ..timeline import DEFAULT_TRANSITION_SECONDS, Step, generate_long
+
+    encode = lambda motion: list(map(int, remogpt.motion_tokenizer.encode([motion])[0])) if motion is not None else None  # noqa: E731
+    sides = (before is not None) + (after is not None)
+    # `seconds` is all that is new (bridges and the text's motion): the bridges take at most half of it
+    transition = DEFAULT_TRANSITION_SECONDS if seconds is None else min(DEFAULT_TRANSITION_SECONDS, seconds / (2 * sides))
+    long = generate_long(remogpt, [Step(remogpt.check_prompt(text), seconds)], transition, seed,
+                         before=encode(before), after=encode(after))  # fmt: skip
+    _print_notices(long.motion.notices)
+    _write_motion(long.motion, output, features, long.motion.text, remogpt.config.fps)
 
 
 def _check_output(output: Path, features: bool) -> None:
