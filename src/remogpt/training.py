@@ -52,6 +52,55 @@ def seed_everything(seed: int) -> int:
     return lightning.seed_everything(seed, workers=True, verbose=False)
 
 
+class StepBatches:
+    """The batches of training step after step, as a function of (seed, step) only, so a run resumed from a
+    checkpoint at step s goes on with exactly the batches an uninterrupted run would have seen.
+
+    `epoch_batches(epoch)` lists an epoch's batches (its own shuffle, seeded by the epoch); step s takes batch
+    s mod B of epoch s // B (B batches an epoch). Items are yielded as (index, epoch), so a dataset's per-epoch
+    draws (crops, captions, tasks) follow the step too. Iteration starts at `start` and never ends: training stops
+    at max_steps (Lightning sees one endless epoch; validation runs every N steps)."""
+
+    def __init__(self, epoch_batches, batches_per_epoch: int, start: int = 0):
+        self.epoch_batches, self.per_epoch, self.start = epoch_batches, max(1, batches_per_epoch), start
+
+    def __iter__(self):
+        step, epoch, batches = self.start, None, None
+        while True:
+            if step // self.per_epoch != epoch:
+                epoch = step // self.per_epoch
+                batches = self.epoch_batches(epoch)
+            yield [(index, epoch) for index in batches[step % self.per_epoch]]
+            step += 1
+
+
+def shuffled_batches(size: int, batch_size: int, seed: int, *, drop_last: bool = True):
+    """epoch -> that epoch's batches of a seeded permutation of range(size) (for StepBatches)."""
+    import numpy as np
+
+    count = size // batch_size if drop_last else -(-size // batch_size)
+
+    def epoch_batches(epoch: int) -> list[list[int]]:
+        order = np.random.default_rng((seed, epoch)).permutation(size).tolist()
+        return [order[i * batch_size : (i + 1) * batch_size] for i in range(count)]
+
+    return epoch_batches, count
+
+
+def resume_step(out_dir: str | os.PathLike) -> int:
+    """The step a run in `out_dir` goes on from: its last checkpoint's, or 0."""
+    checkpoint = last_checkpoint(out_dir)
+    return checkpoint_step(checkpoint) if checkpoint is not None else 0
+
+
+def seed_step(seed: int, step: int) -> None:
+    """Seed torch for one training step (dropout, corruption, codebook resets): a function of (seed, step), so a
+    resumed run draws what an uninterrupted one would."""
+    import torch
+
+    torch.manual_seed(seed * 1_000_003 + step)
+
+
 def last_checkpoint(out_dir: str | os.PathLike) -> Path | None:
     path = Path(out_dir) / CHECKPOINT_DIR / LAST_CHECKPOINT
     return path if path.is_file() else None

@@ -3,7 +3,7 @@
 Each access picks one of the sample's captions at random and a window of at most max_frames frames (a multiple of
 `unit` when unit > 1), like Guo et al.'s loaders. Randomness: with seed=None the global torch RNG is used (DataLoader
 workers get distinct seeds); with an integer seed every draw comes from (seed, epoch, index), so results do not depend
-on worker count or access order; call set_epoch(e) to get fresh draws each epoch.
+on worker count or access order; call set_epoch(e), or index with (index, epoch), to get fresh draws each epoch.
 """
 
 from __future__ import annotations
@@ -63,11 +63,11 @@ class TextMotionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def _generator(self, index: int) -> torch.Generator | None:
+    def _generator(self, index: int, epoch: int) -> torch.Generator | None:
         if self.seed is None:
             return None
         # One independent stream per (seed, epoch, index): reproducible whatever the worker layout.
-        key = np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1, dtype=np.uint64)[0]
+        key = np.random.SeedSequence([self.seed, epoch, index]).generate_state(1, dtype=np.uint64)[0]
         return torch.Generator().manual_seed(int(key) & 0x7FFF_FFFF_FFFF_FFFF)
 
     def crop_length(self, frames: int) -> int:
@@ -76,9 +76,11 @@ class TextMotionDataset(Dataset):
             length = length // self.unit * self.unit
         return length
 
-    def __getitem__(self, index: int) -> dict:
+    def __getitem__(self, item: int | tuple[int, int]) -> dict:
+        """An index (this dataset's epoch), or (index, epoch) from a step-based sampler (training.StepBatches)."""
+        index, epoch = item if isinstance(item, tuple) else (item, self.epoch)
         sample = self.samples[index]
-        generator = self._generator(index)
+        generator = self._generator(index, epoch)
         pick = int(torch.randint(len(sample.captions), (1,), generator=generator)) if len(sample.captions) > 1 else 0
         caption = sample.captions[pick]
 

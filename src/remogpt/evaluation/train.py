@@ -193,10 +193,11 @@ def _lightning_module_class():
         def on_load_checkpoint(self, checkpoint):
             self.best_val_loss = float(checkpoint.get("best_val_loss", math.inf))
 
-        def on_train_epoch_start(self):
-            dataset = self.trainer.train_dataloader.dataset
-            if hasattr(dataset, "set_epoch"):
-                dataset.set_epoch(self.current_epoch)  # fresh caption picks and crops every epoch
+        def on_train_batch_start(self, batch, batch_idx):
+            from ..training import seed_step
+
+            seed_step(self.config.seed, self.global_step)  # exact resume: per-step randomness from (seed, step)
+
 
     return EvaluatorModule
 
@@ -217,7 +218,10 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
 
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
-    from ..training import HARDWARE_FIELDS, fit, hardware, make_trainer, pick_device, seed_everything, write_run_config
+    from ..training import (
+        HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, pick_device, resume_step, seed_everything,
+        seed_step, shuffled_batches, write_run_config,
+    )
     from .guo import TextMotionEvaluator
     from .protocol import split_captions
     from .words import build_word_table
@@ -251,8 +255,9 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     max_frames = config.model.max_motion_length
     train_set = TextMotionDataset(train_samples, mean, std, max_frames=max_frames, unit=config.model.unit_length, crop="random", seed=config.seed)
     batch_size = min(config.batch_size, len(train_set))
+    batches = StepBatches(*shuffled_batches(len(train_set), batch_size, config.seed), start=resume_step(out_dir))  # exact resume
     train_loader = DataLoader(
-        train_set, batch_size=batch_size, shuffle=True, drop_last=True, collate_fn=collate_text_motion,
+        train_set, batch_sampler=batches, collate_fn=collate_text_motion,
         num_workers=config.num_workers, persistent_workers=config.num_workers > 0,
     )  # fmt: skip
     val_loader = None

@@ -87,8 +87,10 @@ class InstructionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> tuple[str, str]:
-        rng = random.Random(hash((self.seed, self.epoch, index)))
+    def __getitem__(self, item: int | tuple[int, int]) -> tuple[str, str]:
+        """An index (this dataset's epoch), or (index, epoch) from a step-based sampler (training.StepBatches)."""
+        index, epoch = item if isinstance(item, tuple) else (item, self.epoch)
+        rng = random.Random(hash((self.seed, epoch, index)))
         item = self.items[index]
         task = rng.choices(self.tasks, self.weights)[0]
         if (task in ("prediction", "inbetween") and len(item.tokens) < 4) or (task == "paraphrase" and len(item.captions) < 2):
@@ -118,9 +120,9 @@ class InstructionDataset(Dataset):
         own = Reference(item.captions[rng.choice(others)], codes, context[0].kind, 1.0, item.motion_id, item.name)
         return [own, *context[1:]]
 
-    def example_length(self, index: int) -> int:
-        """Tokens of the example drawn at `index` this epoch (prompt + target), for length bucketing."""
-        prompt, target = self[index]
+    def example_length(self, index: int, epoch: int | None = None) -> int:
+        """Tokens of the example drawn at `index` in `epoch` (default: this one), prompt + target, for bucketing."""
+        prompt, target = self[(index, self.epoch if epoch is None else epoch)]
         encoded = self.vocabulary.tokenizer([prompt, target])["input_ids"]
         return len(encoded[0]) + len(encoded[1])
 
@@ -162,7 +164,8 @@ class LengthBucketSampler:
 
     Each epoch shuffles the items, cuts them into pools of `pool_batches` batches, sorts each pool by the length
     of the example the dataset draws for that epoch (prompt + target tokens) and cuts it into batches, then
-    shuffles the batches. A batch sampler for DataLoader(batch_sampler=...); it follows `dataset.set_epoch`.
+    shuffles the batches. `epoch_batches(epoch)` is one epoch's list (for training.StepBatches); iterating the
+    sampler gives the dataset's current epoch.
     """
 
     def __init__(self, dataset: "InstructionDataset", batch_size: int, *, pool_batches: int = 50, drop_last: bool = False, seed: int = 0):
@@ -173,19 +176,22 @@ class LengthBucketSampler:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self):
-        rng = random.Random(hash((self.seed, self.dataset.epoch, "buckets")))
+    def epoch_batches(self, epoch: int) -> list[list[int]]:
+        rng = random.Random(hash((self.seed, epoch, "buckets")))
         order = list(range(len(self.dataset)))
         rng.shuffle(order)
         pool_size = self.batch_size * self.pool_batches
         batches = []
         for start in range(0, len(order), pool_size):
-            pool = sorted(order[start : start + pool_size], key=self.dataset.example_length)
+            pool = sorted(order[start : start + pool_size], key=lambda i: self.dataset.example_length(i, epoch))
             batches += [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
         if self.drop_last:
             batches = [b for b in batches if len(b) == self.batch_size]
         rng.shuffle(batches)
-        return iter(batches)
+        return batches
+
+    def __iter__(self):
+        return iter(self.epoch_batches(self.dataset.epoch))
 
 
 def collate_examples(batch: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -104,8 +104,11 @@ def _module_class():
             # clipped here, not by the Trainer: Lightning's mixed-precision plugin refuses to clip for fused optimizers
             torch.nn.utils.clip_grad_norm_(self.parameters(), GRADIENT_CLIP)
 
-        def on_train_epoch_start(self):
-            self.trainer.train_dataloader.dataset.set_epoch(self.current_epoch)
+        def on_train_batch_start(self, batch, batch_idx):
+            from ..training import seed_step
+
+            seed_step(self.config.seed, self.global_step)  # exact resume: per-step randomness from (seed, step)
+
 
         def configure_optimizers(self):
             import math
@@ -182,7 +185,7 @@ def _fit_stage(
 ):
     from torch.utils.data import DataLoader
 
-    from ..training import HARDWARE_FIELDS, fit, hardware, make_trainer, write_run_config
+    from ..training import HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, resume_step, shuffled_batches, write_run_config
     from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", *HARDWARE_FIELDS))
@@ -197,10 +200,12 @@ def _fit_stage(
     val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1)
     drop_last = len(items) > config.batch_size
     if config.bucket_by_length:
-        sampler = LengthBucketSampler(dataset, config.batch_size, drop_last=drop_last, seed=config.seed)
-        train_loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_examples)
+        buckets = LengthBucketSampler(dataset, config.batch_size, drop_last=drop_last, seed=config.seed)
+        epochs = (buckets.epoch_batches, len(buckets))
     else:
-        train_loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, collate_fn=collate_examples, drop_last=drop_last)
+        epochs = shuffled_batches(len(dataset), config.batch_size, config.seed, drop_last=drop_last)
+    # batches and the examples drawn for them are functions of (seed, step): a resumed run goes on exactly
+    train_loader = DataLoader(dataset, batch_sampler=StepBatches(*epochs, start=resume_step(out_dir)), collate_fn=collate_examples)
     val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
     callbacks = [_snapshot_callback(config.snapshot_every, out_dir / "snapshots")] if config.snapshot_every else []
     trainer = make_trainer(

@@ -18,6 +18,7 @@ from ..errors import UserInputError
 from .prompts import END_OF_MOTION, MOTION_MASK, START_OF_MOTION, TEMPLATES, motion_span, motion_token
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
+TAIL_MARGIN = 0.01  # nats: the made-up scores of the unigram trainer's kept pieces span ~0.005 (train_text_tokenizer)
 
 
 def train_text_tokenizer(captions: Iterable[str], vocab_size: int = 2000):
@@ -48,6 +49,19 @@ def train_text_tokenizer(captions: Iterable[str], vocab_size: int = 2000):
         show_progress=False,
     )
     tokenizer.train_from_iterator(corpus, trainer=trainer)
+    # The trainer finds the same pieces every time, but its scores differ in the last bits from run to run (parallel
+    # sums) and so does the order of near-equal pieces: round the scores and number the pieces by (score, piece),
+    # so one corpus always gives one vocabulary (the same ids, the same tokenization).
+    import json
+
+    pieces = [(piece, round(score, 8)) for piece, score in json.loads(tokenizer.to_str())["model"]["vocab"]]
+    special, rest = pieces[:3], pieces[3:]
+    # pieces the trainer had to keep (alphabet characters, rare required pieces) get made-up scores 1e-4 apart below
+    # the rest, handed out in arbitrary order: give every piece within TAIL_MARGIN of the lowest score that score
+    lowest = min(score for _, score in rest)
+    rest = [(piece, lowest if score < lowest + TAIL_MARGIN else score) for piece, score in rest]
+    rest.sort(key=lambda piece: (-piece[1], piece[0]))
+    tokenizer.model = models.Unigram(special + rest, unk_id=2, byte_fallback=False)
     from tokenizers.processors import TemplateProcessing
 
     tokenizer.post_processor = TemplateProcessing(single=f"$A {EOS}", special_tokens=[(EOS, tokenizer.token_to_id(EOS))])

@@ -177,10 +177,11 @@ def _lightning_module_class():
             schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
-        def on_train_epoch_start(self):
-            dataset = self.trainer.train_dataloader.dataset
-            if hasattr(dataset, "set_epoch"):
-                dataset.set_epoch(self.current_epoch)  # fresh caption picks and crops every epoch
+        def on_train_batch_start(self, batch, batch_idx):
+            from ..training import seed_step
+
+            seed_step(self.config.seed, self.global_step)  # exact resume: per-step randomness from (seed, step)
+
 
     return RetrieverModule
 
@@ -233,7 +234,10 @@ def train_retriever(
 
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
-    from ..training import HARDWARE_FIELDS, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
+    from ..training import (
+        HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, make_trainer, resume_step, seed_everything,
+        seed_step, shuffled_batches, write_run_config,
+    )
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -257,11 +261,11 @@ def train_retriever(
     max_frames = config.model.max_frames
     train_set = TextMotionDataset(train_samples, mean, std, max_frames=max_frames, crop="random", seed=config.seed)
     batch_size = min(config.batch_size, len(train_set))
+    # full batches only (InfoNCE wants full batches of negatives), a function of (seed, step): exact resume
+    batches = StepBatches(*shuffled_batches(len(train_set), batch_size, config.seed), start=resume_step(out_dir))
     train_loader = DataLoader(
         train_set,
-        batch_size=batch_size,
-        shuffle=True,
-        drop_last=True,  # InfoNCE wants full batches of negatives
+        batch_sampler=batches,
         collate_fn=collate_text_motion,
         num_workers=config.num_workers,
         persistent_workers=config.num_workers > 0,
