@@ -230,3 +230,33 @@ def test_long_renders_report_progress_and_a_killed_render_leaves_nothing(tmp_pat
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 143
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.npy"]  # no half-written video, no temporary file
+
+
+def test_a_truncated_mp4_is_told_from_a_complete_one(tmp_path):
+    render_motion(stick_figure(40), tmp_path / "ok.mp4")
+    assert animation.is_complete_mp4(tmp_path / "ok.mp4")
+    data = (tmp_path / "ok.mp4").read_bytes()
+    for cut in (len(data) - 1, len(data) // 2, 100):
+        (tmp_path / "cut.mp4").write_bytes(data[:cut])
+        assert not animation.is_complete_mp4(tmp_path / "cut.mp4")
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs (needs root and mount, as CI and the developers' machines have; skipped elsewhere)."""
+    import subprocess
+
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.mark.parametrize("frames", [180, 3000])  # ffmpeg fails at the end / while frames are still coming
+def test_an_mp4_on_a_full_disk_is_one_sentence_and_leaves_nothing(run_cli, tmp_path, full_disk, frames):
+    np.save(tmp_path / "walk.npy", stick_figure(frames))
+    code, out, err = run_cli("render", tmp_path / "walk.npy", "-o", full_disk / "walk.mp4")
+    assert code == 2 and "is the disk full?" in err and "Traceback" not in err and "FFMPEG" not in err
+    assert list(full_disk.iterdir()) == []

@@ -92,7 +92,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, path)
     except OSError as error:
         if error.filename is None or str(error.filename) == str(tmp_path):  # name the user's file, not the temporary one
-            raise OSError(error.errno, error.strerror, str(path)) from None
+            raise OSError(error.errno, error.strerror or str(error) or type(error).__name__, str(path)) from None
         raise
     finally:
         if tmp_path.exists():

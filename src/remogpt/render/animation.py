@@ -8,6 +8,7 @@ bench/bench_render.py) and needs no system ffmpeg.
 
 from __future__ import annotations
 
+import errno
 import math
 from pathlib import Path
 from typing import Iterator
@@ -100,14 +101,39 @@ def write_mp4(animation: Animation, path: Path) -> None:
 
     writer = imageio_ffmpeg.write_frames(
         str(path), animation.size, fps=animation.fps, codec="libx264", quality=7, macro_block_size=MACRO_BLOCK,
-        ffmpeg_log_level="error", output_params=["-preset", "veryfast", "-movflags", "+faststart"],
+        ffmpeg_log_level="quiet", output_params=["-preset", "veryfast", "-movflags", "+faststart"],
     )
     writer.send(None)  # start ffmpeg
     try:
         for frame in animation:
             writer.send(np.asarray(frame))
+    except OSError:  # ffmpeg stopped taking frames (a broken pipe): it could not write, e.g. a full disk
+        raise OSError(errno.EIO, "the video encoder stopped writing (is the disk full?)", str(path)) from None
     finally:
         writer.close()
+    if not is_complete_mp4(path):  # ffmpeg can fail on the last write and still exit quietly
+        raise OSError(errno.EIO, "the video encoder could not finish the file (is the disk full?)", str(path))
+
+
+def is_complete_mp4(path: Path) -> bool:
+    """The file is a sequence of MP4 boxes that fills it exactly and holds the index ('moov') and the data ('mdat')."""
+    import struct
+
+    size, offset, seen = path.stat().st_size, 0, set()
+    with open(path, "rb") as handle:
+        while offset < size:
+            handle.seek(offset)
+            header = handle.read(16)
+            if len(header) < 8:
+                return False
+            length, kind = struct.unpack(">I4s", header[:8])
+            if length == 1 and len(header) == 16:  # 64-bit size
+                length = struct.unpack(">Q", header[8:16])[0]
+            if length < 8:
+                return False
+            seen.add(kind)
+            offset += length
+    return offset == size and {b"moov", b"mdat"} <= seen
 
 
 def render_motion(
