@@ -125,3 +125,18 @@ def test_a_prompt_the_model_cannot_read_is_refused(run_cli, tmp_path):
     assert code == 2 and "holds no word this model knows" in err and not (tmp_path / "e.npy").exists()
     code, _, err = run_cli("generate", "a person waves 😀", "-o", tmp_path / "w.npy", "--seed", "0")
     assert code == 0, err  # an unknown character among known words is read around
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e6])
+def test_features_at_another_scale_are_refused_not_captioned(run_cli, tmp_path, scale):
+    import numpy as np
+
+    from remogpt.pipeline import ReMoGPT
+
+    model = ReMoGPT.from_pretrained(None)
+    features = model.motion_tokenizer.mean.numpy()[None].repeat(40, 0) * scale
+    np.save(tmp_path / "scaled.npy", features.astype(np.float32))
+    for command in (["caption", tmp_path / "scaled.npy"], ["predict", tmp_path / "scaled.npy", "-o", tmp_path / "p.npy"]):
+        code, out, err = run_cli(*command)
+        assert code == 2 and "standard deviations from the training data's mean" in err and "scaled.npy" in err
+    assert not (tmp_path / "p.npy").exists()

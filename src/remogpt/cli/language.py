@@ -244,7 +244,7 @@ def _read_motion(path: Path, remogpt):
     shortest, _ = remogpt.frame_range()
     if len(features) < shortest:
         raise UserInputError(f"motion file '{path}' has {len(features)} frames; at least {shortest} are needed.")
-    return features
+    return remogpt.motion_tokenizer.check_features(features, where=f"motion file '{path}'")  # its scale, too
 
 
 def _write_motion(motion, output: Path, features: bool, title: str, fps: float) -> None:

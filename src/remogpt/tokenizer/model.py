@@ -160,6 +160,11 @@ def make_quantizer(config: TokenizerConfig, *, sync_codebook: bool = False) -> n
     )
 
 
+# Real clips lie within ~30 standard deviations of the training statistics in every feature (measured on the
+# built-in data and the shared HumanML3D clip); anything past this is another unit, a scaled copy, or corrupt.
+MAX_STANDARD_SCORE = 1000
+
+
 class MotionTokenizer(Pretrained, nn.Module):
     """VQ-VAE motion tokenizer with the normalisation statistics it was trained with (buffers `mean`, `std`)."""
 
@@ -244,6 +249,13 @@ class MotionTokenizer(Pretrained, nn.Module):
         if not np.isfinite(features).all():
             frame = int(np.argwhere(~np.isfinite(features))[0][0])
             raise UserInputError(f"{where} contains NaN or infinite values (first at frame {frame}).")
+        mean, std = self.mean.detach().cpu().numpy(), self.std.detach().cpu().numpy()
+        deviation = float(np.abs((features.astype(np.float64) - mean) / std).max())
+        if deviation > MAX_STANDARD_SCORE:  # e.g. another unit or a scaled copy: the model would still answer
+            raise UserInputError(
+                f"{where} has values {deviation:.3g} standard deviations from the training data's mean (at most "
+                f"{MAX_STANDARD_SCORE} are accepted); is it in another unit or scale than HumanML3D features?"
+            )
         return features.astype(np.float32, copy=False)
 
     def check_tokens(self, tokens: Sequence[int], where: str = "tokens") -> np.ndarray:
