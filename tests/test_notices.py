@@ -35,7 +35,7 @@ def test_a_weak_best_reference_is_named_with_its_threshold():
     assert weak_match_notice(strong, thresholds) is None
     weak = [Reference("a person steps", (1,), "text->motion", 0.55), Reference("a man walks", (2,), "text->text", 0.95)]
     notice = weak_match_notice(weak, thresholds)
-    assert "text->motion, similarity 0.55, below the usual 0.70" in notice and "'a person steps'" in notice
+    assert "text->motion, similarity 0.550, below the usual 0.700" in notice and "'a person steps'" in notice
     assert weak_match_notice(weak, {}) is None  # an uncalibrated model says nothing
 
 

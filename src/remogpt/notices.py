@@ -74,8 +74,8 @@ def weak_match_notice(references: Sequence, thresholds: dict[str, float]) -> str
         return None
     ref = weak[0]
     return (
-        f"the closest match in the model's database ({ref.kind}, similarity {ref.similarity:.2f}, below the usual "
-        f"{thresholds[ref.kind]:.2f}) is '{ref.caption}'; the result may not be what was asked for."
+        f"the closest match in the model's database ({ref.kind}, similarity {ref.similarity:.3f}, below the usual "
+        f"{thresholds[ref.kind]:.3f}) is '{ref.caption}'; the result may not be what was asked for."
     )
 
 
