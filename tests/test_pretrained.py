@@ -91,3 +91,23 @@ def test_run_directory_resolves_to_its_model_folder(tmp_path):
     (tmp_path / "run" / "config.json").write_text('{"lr": 0.1}')  # the run's own config does not confuse loading
     assert Toy.from_pretrained(tmp_path / "run").config.width == 2
     assert model_type_of(tmp_path / "run") == "toy"
+
+
+def test_records_carry_no_folder_of_the_building_machine(tmp_path, monkeypatch):
+    from remogpt.io import portable
+
+    monkeypatch.chdir(tmp_path)
+    inside, outside = str(tmp_path / "runs" / "model"), "/home/someone/secret/data/builtin"
+    assert portable({"a": [inside, outside], "b": "relative/path", "c": 3}) == {
+        "a": ["runs/model", ".../data/builtin"], "b": "relative/path", "c": 3,
+    }
+
+
+def test_the_shipped_model_records_no_absolute_path():
+    from remogpt.shipped import shipped_model_dir
+
+    root = shipped_model_dir()
+    if root is None:
+        pytest.skip("no shipped model in this installation")
+    for path in [root / "remogpt.json", root / "report.json", root / "report.md", *root.glob("*/config.json")]:
+        assert '"/' not in path.read_text() and " /" not in path.read_text().splitlines()[0], path

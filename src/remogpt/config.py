@@ -55,7 +55,13 @@ class ReMoGPTConfig:
         from . import __version__
         from .pretrained import write_config
 
-        write_config(Path(directory) / MODEL_CONFIG_NAME, self, model_type=MODEL_TYPE, remogpt_version=__version__)
+        from dataclasses import replace
+
+        from .io import portable
+
+        # the training summary is a record: no folder of the machine that built the model
+        record = replace(self, training=portable(self.training))
+        write_config(Path(directory) / MODEL_CONFIG_NAME, record, model_type=MODEL_TYPE, remogpt_version=__version__)
 
     def components(self) -> dict[str, str]:
         """Component name -> sub-directory."""

@@ -109,3 +109,20 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
 def save_json(path: str | os.PathLike, obj) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def portable(value):
+    """Provenance without the building machine's folders: absolute paths (in nested dicts and lists too) become
+    relative to the working folder when inside it, else `.../parent/name`. For records, never for paths that are
+    read back."""
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(portable(item) for item in value)
+    if isinstance(value, str) and value.startswith("/") and "\n" not in value:
+        path = Path(value)
+        try:
+            return str(path.relative_to(Path.cwd())) or "."
+        except ValueError:
+            return str(Path("...", *path.parts[-2:]))
+    return value

@@ -175,7 +175,7 @@ def write_report(
 ) -> dict:
     """Text-to-motion and motion-to-text with the model's own evaluator, reference rows included -> report.json/.md."""
     from .evaluation.runner import run_m2t, run_motion_task, run_t2m
-    from .io import atomic_path, save_json
+    from .io import atomic_path, portable, save_json
 
     from .evaluation.protocol import RARE_COMPOSITIONS_SPLIT
 
@@ -184,7 +184,7 @@ def write_report(
     from .pipeline import ReMoGPT
 
     model = ReMoGPT.from_pretrained(model_dir)
-    results, sections = {}, [f"# Evaluation of {model_dir.name} on {data}"]
+    results, sections = {}, [f"# Evaluation of {model_dir.name} on {portable(str(data))}"]
     for split in splits:
         common = dict(data=data, model=model, model_dir=model_dir, evaluator_dir=model_dir / "evaluator", replications=replications, split=split, name="ReMoGPT")
         t2m, t2m_table = run_t2m(**common, mm_generations=mm_generations)

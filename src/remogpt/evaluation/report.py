@@ -44,7 +44,9 @@ def provenance(
 
     from .. import __version__
 
-    return {
+    from ..io import portable
+
+    return portable({
         "remogpt_version": __version__,
         "git": git_commit(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -54,7 +56,7 @@ def provenance(
         "seeds": seeds,
         "device": device,
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__},
-    }
+    })  # a record: no folder of the machine that made it (io.portable)
 
 
 def _config_dict(config) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import UserInputError
+from ..io import portable
 from ..pretrained import CONFIG_NAME, read_json
 from .guo import load_evaluator
 from .protocol import RARE_COMPOSITIONS_SPLIT, EvalSplit, caption_rarity, split_captions
@@ -41,7 +42,7 @@ def _with_provenance(
     result: dict, *, model_dir, name, evaluator, data, split, test, model_config, device, seed, replications, start
 ) -> dict:
     """Attach the model, provenance and wall time to a protocol result."""
-    result["model"] = None if model_dir is None else {"path": str(Path(model_dir).resolve()), "name": name}
+    result["model"] = None if model_dir is None else {"path": portable(str(Path(model_dir).resolve())), "name": name}
     result["provenance"] = provenance(
         evaluator=evaluator, data=data, split=split, fingerprint=test.fingerprint(), model_config=model_config,
         seeds={"protocol": seed, "replications": [[seed, r] for r in range(replications)]}, device=device,

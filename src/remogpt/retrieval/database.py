@@ -253,7 +253,12 @@ class RetrievalDatabase:
             save_npy(directory / "token_offsets.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
             flat = np.concatenate([np.asarray(t, dtype=np.int64) for t in self.tokens]) if lengths.sum() else np.zeros(0, np.int64)
             save_npy(directory / "tokens.npy", flat)
-        write_config(directory / CONFIG_NAME, self.config, kind="remogpt-retrieval-database")
+        from dataclasses import replace
+
+        from ..io import portable
+
+        # `data` is a record (no folder of the building machine); `retriever` is read back, so it stays as it is
+        write_config(directory / CONFIG_NAME, replace(self.config, data=portable(self.config.data)), kind="remogpt-retrieval-database")
         return directory
 
     @classmethod
