@@ -140,3 +140,26 @@ def test_features_at_another_scale_are_refused_not_captioned(run_cli, tmp_path, 
         code, out, err = run_cli(*command)
         assert code == 2 and "standard deviations from the training data's mean" in err and "scaled.npy" in err
     assert not (tmp_path / "p.npy").exists()
+
+
+def test_load_npy_reads_every_layout_and_many_files_at_once(tmp_path):
+    """Headers are parsed under a lock (CPython 3.11's parser is not thread-safe) and the data read directly:
+    Fortran order, big-endian, scalars and 0-d arrays come back as np.load gives them, from 8 threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from remogpt.io import load_npy
+
+    arrays = {
+        "c": np.arange(24, dtype=np.float32).reshape(2, 3, 4), "f": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        "be": np.arange(6, dtype=">f4").reshape(2, 3), "int": np.arange(5, dtype=np.int16), "zero_d": np.array(3.5),
+    }
+    for key, array in arrays.items():
+        np.save(tmp_path / f"{key}.npy", array)
+    paths = [tmp_path / f"{key}.npy" for key in arrays] * 40
+    with ThreadPoolExecutor(8) as pool:
+        loaded = list(pool.map(load_npy, paths))
+    for path, array in zip(paths, loaded):
+        expected = np.load(path)
+        assert array.shape == expected.shape and array.dtype == expected.dtype and np.array_equal(array, expected)

@@ -6,12 +6,19 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from .errors import UserInputError
+
+
+# numpy parses a .npy header with ast.literal_eval, and CPython 3.11's parser is not thread-safe: parses in two
+# threads at once (folder.load_many reads files in a thread pool) can fail with "AST constructor recursion depth
+# mismatch". Headers are parsed under this lock; the data is then read without parsing again.
+_HEADER_LOCK = threading.Lock()
 
 
 def load_npy(path: str | os.PathLike, *, name: str = "motion") -> np.ndarray:
@@ -25,35 +32,51 @@ def load_npy(path: str | os.PathLike, *, name: str = "motion") -> np.ndarray:
         raise UserInputError(f"{name} file '{path}' has extension '{path.suffix}', expected .npy.")
     if path.stat().st_size == 0:
         raise UserInputError(f"{name} file '{path}' is empty.")
-    _check_npy_header(path, name)
-    try:
-        array = np.load(path, allow_pickle=False)
-    except ValueError as error:  # pickled object arrays, truncated data
-        raise UserInputError(f"{name} file '{path}' is not a readable numeric .npy array ({error}).") from None
-    except (OSError, EOFError) as error:
-        raise UserInputError(f"{name} file '{path}' is truncated or corrupt ({error}).") from None
+    header = _read_npy_header(path, name)
+    if header is None:  # a newer header layout: numpy reads it (and checks it) itself
+        with _HEADER_LOCK:
+            array = _numpy_load(path, name)
+    else:
+        shape, fortran_order, dtype, offset = header
+        if not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
+            raise UserInputError(f"{name} file '{path}' holds dtype {dtype}, expected real numbers.")
+        count = int(np.prod(shape, dtype=np.int64))
+        try:
+            array = np.fromfile(path, dtype=dtype, count=count, offset=offset).reshape(shape, order="F" if fortran_order else "C")
+        except (ValueError, OSError) as error:
+            raise UserInputError(f"{name} file '{path}' is truncated or corrupt ({error}).") from None
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UserInputError(f"{name} file '{path}' holds dtype {array.dtype}, expected real numbers.")
     return array
 
 
-def _check_npy_header(path: Path, name: str) -> None:
-    """Read the header only: a text file named .npy, or a shape larger than the file holds, fails here, before any
-    memory is allocated for it."""
+def _numpy_load(path: Path, name: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as error:  # pickled object arrays, truncated data
+        raise UserInputError(f"{name} file '{path}' is not a readable numeric .npy array ({error}).") from None
+    except (OSError, EOFError) as error:
+        raise UserInputError(f"{name} file '{path}' is truncated or corrupt ({error}).") from None
+
+
+def _read_npy_header(path: Path, name: str):
+    """(shape, fortran order, dtype, data offset) from the header only, or None for a layout numpy must read. A text
+    file named .npy, or a shape larger than the file holds, fails here, before any memory is allocated for it."""
     formats = np.lib.format
     try:
-        with open(path, "rb") as handle:
+        with _HEADER_LOCK, open(path, "rb") as handle:
             version = formats.read_magic(handle)
             read = {(1, 0): formats.read_array_header_1_0, (2, 0): formats.read_array_header_2_0}.get(version)
-            if read is None:  # a newer header layout: np.load checks it
-                return
-            shape, _, dtype = read(handle)
+            if read is None:
+                return None
+            shape, fortran_order, dtype = read(handle)
             offset = handle.tell()
     except (ValueError, OSError, EOFError, SyntaxError):
         raise UserInputError(f"{name} file '{path}' is not a .npy array file.") from None
     needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     if offset + needed > path.stat().st_size:
         raise UserInputError(f"{name} file '{path}' declares shape {tuple(shape)} but holds less data; it is truncated or corrupt.")
+    return shape, fortran_order, dtype, offset
 
 
 def check_finite(array: np.ndarray, *, where: str) -> None:
