@@ -87,6 +87,9 @@ def test_steps_too_short_for_their_transitions_and_bad_transitions_are_refused(s
         generate_long(shipped, [Step("walk", 0.4), Step("sit", 4)], transition_seconds=1.0)
     with pytest.raises(UserInputError, match="between 0 and 5 seconds"):
         generate_long(shipped, THREE_STEPS, transition_seconds=float("nan"))
+    for bad in (float("nan"), -2, 0):
+        with pytest.raises(UserInputError, match="must last a positive number of seconds"):
+            generate_long(shipped, [Step("walk", bad)])
     plain = generate_long(shipped, [Step("a person walks forward", 3), Step("a person sits down", 3)], transition_seconds=0, seed=0)
     assert plain.joins == [(60, 60)] and len(plain.motion.joints) == 120
 

@@ -94,6 +94,10 @@ def generate_long(
         raise UserInputError(f"the transition must be between 0 and 5 seconds, not {transition_seconds}.")
     if not steps or len(steps) > MAX_STEPS:
         raise UserInputError(f"a timeline holds 1 to {MAX_STEPS} steps, not {len(steps)}.")
+    for number, step in enumerate(steps, 1):
+        if step.seconds is not None and (isinstance(step.seconds, bool) or not isinstance(step.seconds, (int, float))
+                                         or not math.isfinite(step.seconds) or step.seconds <= 0):  # fmt: skip
+            raise UserInputError(f"step {number} ('{step.text}') must last a positive number of seconds, not {step.seconds}.")
     factor, fps = model.motion_tokenizer.config.downsample_factor, model.config.fps
     given = [(GIVEN_START, list(before))] if before else []
     ends = [(GIVEN_END, list(after))] if after else []

@@ -217,7 +217,13 @@ def _guided(remogpt, text: str, seconds, seed, output: Path, features: bool, bef
     """Text-guided prediction / in-betweening: the text's motion between the given ones, joined by bridges."""
     from ..timeline import DEFAULT_TRANSITION_SECONDS, Step, generate_long
 
-    encode = lambda motion: list(map(int, remogpt.motion_tokenizer.encode([motion])[0])) if motion is not None else None  # noqa: E731
+    def encode(motion):
+        return None if motion is None else list(map(int, remogpt.motion_tokenizer.encode([motion])[0]))
+
+    import math
+
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise UserInputError(f"--seconds must be a positive number, not {seconds}.")
     sides = (before is not None) + (after is not None)
     # `seconds` is all that is new (bridges and the text's motion): the bridges take at most half of it
     transition = DEFAULT_TRANSITION_SECONDS if seconds is None else min(DEFAULT_TRANSITION_SECONDS, seconds / (2 * sides))
