@@ -65,13 +65,25 @@ class StepBatches:
         self.epoch_batches, self.per_epoch, self.start = epoch_batches, max(1, batches_per_epoch), start
 
     def __iter__(self):
+        rank, world = process_rank()
         step, epoch, batches = self.start, None, None
         while True:
-            if step // self.per_epoch != epoch:
-                epoch = step // self.per_epoch
+            number = step * world + rank  # under DDP each process takes its own batch of the step
+            if number // self.per_epoch != epoch:
+                epoch = number // self.per_epoch
                 batches = self.epoch_batches(epoch)
-            yield [(index, epoch) for index in batches[step % self.per_epoch]]
+            yield [(index, epoch) for index in batches[number % self.per_epoch]]
             step += 1
+
+
+def process_rank() -> tuple[int, int]:
+    """(rank, world size) of this training process: (0, 1) without a process group. Our step-based batch samplers
+    shard by it themselves, so the Trainer injects no DistributedSampler (make_trainer: use_distributed_sampler=False)."""
+    import torch
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 def shuffled_batches(size: int, batch_size: int, seed: int, *, drop_last: bool = True):
@@ -244,6 +256,7 @@ def make_trainer(
             logger=_json_logger_class()(out_dir / METRICS_NAME),
             log_every_n_steps=log_every_n_steps,
             callbacks=[checkpoint, *callbacks],
+            use_distributed_sampler=False,  # the step-based training batches shard by rank themselves (StepBatches)
             enable_progress_bar=progress_bar,
             enable_model_summary=False,
         )

@@ -61,9 +61,12 @@ class StepBatchSampler:
         return [(int(i), int(d)) for i, d in zip(chosen, draws)]
 
     def __iter__(self):
+        from ..training import process_rank
+
+        rank, world = process_rank()
         step = self.start
         while True:
-            yield self.batch(step)
+            yield self.batch(step * world + rank)  # under DDP each process takes its own batch of the step
             step += 1
 
 
