@@ -106,20 +106,35 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     if path.is_dir():
         raise UserInputError(f"'{path}' is a folder; name a file to write.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        with _interrupts_held():  # a kill between creating the temporary file and owning it would leave it behind
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+            tmp_path = Path(tmp)
+        os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp_path, path)
     except OSError as error:
-        if error.filename is None or str(error.filename) == str(tmp_path):  # name the user's file, not the temporary one
+        if error.filename is None or tmp_path is None or str(error.filename) == str(tmp_path):  # name the user's file
             raise OSError(error.errno, error.strerror or str(error) or type(error).__name__, str(path)) from None
         raise
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """SIGINT and SIGTERM wait until the block is done (delivered when it ends, inside the caller's try)."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:

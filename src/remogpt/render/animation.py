@@ -96,22 +96,35 @@ def write_gif(animation: Animation, path: Path) -> None:
 
 
 def write_mp4(animation: Animation, path: Path) -> None:
-    """H.264 through the ffmpeg binary bundled with imageio-ffmpeg (no system ffmpeg), frames streamed."""
+    """H.264 through the ffmpeg binary bundled with imageio-ffmpeg (no system ffmpeg), frames streamed to its stdin.
+
+    The process is ours, so it is always dead before this returns or raises: an interrupted render (Ctrl-C, SIGTERM)
+    cannot have ffmpeg create the file again after io.atomic_path removed it."""
+    import subprocess
+
     import imageio_ffmpeg
 
-    writer = imageio_ffmpeg.write_frames(
-        str(path), animation.size, fps=animation.fps, codec="libx264", quality=7, macro_block_size=MACRO_BLOCK,
-        ffmpeg_log_level="quiet", output_params=["-preset", "veryfast", "-movflags", "+faststart"],
-    )
-    writer.send(None)  # start ffmpeg
+    width, height = animation.size  # multiples of MACRO_BLOCK (the title band absorbs the padding)
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "quiet",
+        "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "rgb24", "-r", f"{animation.fps:g}", "-i", "-",
+        "-an", "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "15", "-preset", "veryfast", "-movflags", "+faststart",
+        str(path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for frame in animation:
-            writer.send(np.asarray(frame))
-    except OSError:  # ffmpeg stopped taking frames (a broken pipe): it could not write, e.g. a full disk
-        raise OSError(errno.EIO, "the video encoder stopped writing (is the disk full?)", str(path)) from None
+        try:
+            for frame in animation:
+                process.stdin.write(np.asarray(frame, dtype=np.uint8).tobytes())
+            process.stdin.close()
+        except BrokenPipeError:  # ffmpeg stopped taking frames: it could not write, e.g. a full disk
+            raise OSError(errno.EIO, "the video encoder stopped writing (is the disk full?)", str(path)) from None
+        code = process.wait()
     finally:
-        writer.close()
-    if not is_complete_mp4(path):  # ffmpeg can fail on the last write and still exit quietly
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    if code != 0 or not is_complete_mp4(path):  # ffmpeg can fail on its last write (a full disk)
         raise OSError(errno.EIO, "the video encoder could not finish the file (is the disk full?)", str(path))
 
 
