@@ -79,8 +79,7 @@ class DemoService:
         motions = self.model.generate_motions([r.text for r in requests], [r.frames for r in requests], seed=seed)
         results = []
         for request, generated in zip(requests, motions):
-            stored = self.store.add(request.text, "generated", self.fps, tokens=list(generated.tokens),
-                                    features=generated.features, joints=np.asarray(generated.joints, np.float32))
+            stored = self._store_generated(request.text, generated)
             results.append(MotionResult(stored, self._references(generated.context), notices=generated.notices))
         return results
 
@@ -92,8 +91,7 @@ class DemoService:
         for request in requests:
             long = generate_long(self.model, list(request.steps), request.transition_seconds, seed=request.seed)
             motion = long.motion
-            stored = self.store.add(motion.text, "generated", self.fps, tokens=list(motion.tokens),
-                                    features=motion.features, joints=np.asarray(motion.joints, np.float32))
+            stored = self._store_generated(motion.text, motion)
             segments = [(step.text, start / self.fps, end / self.fps) for step, (start, end) in zip(long.steps, long.segments)]
             results.append(MotionResult(stored, self._references(motion.context), notices=motion.notices, segments=segments))
         return results
@@ -106,8 +104,7 @@ class DemoService:
         continued = self.model.predict([m.features for m, _, _ in requests], [f for _, f, _ in requests], seed=seed)
         results = []
         for (motion, _, _), new in zip(requests, continued):
-            stored = self.store.add(f"{motion.title} (continued)", "generated", self.fps, tokens=list(new.tokens),
-                                    features=new.features, joints=np.asarray(new.joints, np.float32))
+            stored = self._store_generated(f"{motion.title} (continued)", new)
             results.append(MotionResult(stored, []))
         return results
 
@@ -173,6 +170,11 @@ class DemoService:
             return path.read_bytes()
 
     # ---- helpers
+    def _store_generated(self, title: str, motion) -> StoredMotion:
+        """A pipeline.GeneratedMotion in the store, decoded (tokens, features, joints)."""
+        return self.store.add(title, "generated", self.fps, tokens=list(motion.tokens), features=motion.features,
+                              joints=np.asarray(motion.joints, np.float32))  # fmt: skip
+
     def _references(self, references) -> list[ReferenceView]:
         """Store the prompt's references (language.prompts.Reference) as token-only entries."""
         return [self._hit_view(reference) for reference in references]
