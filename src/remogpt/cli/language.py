@@ -49,6 +49,9 @@ def train_lm_command(
     self_reference_noise: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: up to this share of that self-reference's motion codes made random."
     ),
+    copy_head: Optional[bool] = typer.Option(
+        None, "--copy-head/--no-copy-head", help="Stage 2: add a copy path from the prompt (pointer-generator, language/copy.py)."
+    ),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -67,7 +70,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        **hardware_overrides(accelerator, devices, num_nodes, precision),
+        copy_head=copy_head, **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:

@@ -38,6 +38,7 @@ class LanguageModelConfig:
     max_prompt_tokens: int = 512
     max_motion_tokens: int = 52  # 196 frames / 4 + <som> + <eom> + </s>
     max_caption_tokens: int = 48
+    copy_head: bool = False  # a copy path from the prompt (language/copy.py); added for stage 2 by `--copy-head`
 
 
 def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) -> dict:
@@ -60,6 +61,22 @@ def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) ->
     return _plain_t5_dict(config)
 
 
+def _t5_config(config: LanguageModelConfig):
+    from transformers import T5Config
+
+    return T5Config(**config.t5)
+
+
+def _t5_class(copy_head: bool):
+    from transformers import T5ForConditionalGeneration
+
+    if copy_head:
+        from .copy import CopyT5ForConditionalGeneration
+
+        return CopyT5ForConditionalGeneration
+    return T5ForConditionalGeneration
+
+
 def _plain_t5_dict(config) -> dict:
     values = config.to_dict()
     # keep only what T5Config needs to rebuild the architecture (no transformers bookkeeping)
@@ -73,11 +90,9 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
     def __init__(self, config: LanguageModelConfig, vocabulary: MotionVocabulary | None = None):
         super().__init__()
-        from transformers import T5Config, T5ForConditionalGeneration
-
         self.config = config
         self.vocabulary = vocabulary
-        self.t5 = T5ForConditionalGeneration(T5Config(**config.t5))
+        self.t5 = _t5_class(config.copy_head)(_t5_config(config))
 
     # ---- construction
     @classmethod
@@ -98,6 +113,20 @@ class MotionLanguageModel(Pretrained, nn.Module):
         model = cls(LanguageModelConfig(codebook_size=codebook_size, t5=_plain_t5_dict(t5.config), **config), vocabulary)
         model.t5.load_state_dict(t5.state_dict())
         return model
+
+    def add_copy_head(self) -> None:
+        """The same model with a copy path (language/copy.py) freshly initialised beside the trained weights."""
+        if self.config.copy_head:
+            return
+        state = self.t5.state_dict()
+        self.config.copy_head = True
+        self.t5 = _t5_class(True)(_t5_config(self.config)).to(self.device)
+        missing, unexpected = self.t5.load_state_dict(state, strict=False)
+        assert not unexpected and all(k.startswith("copy_head.") for k in missing), (missing, unexpected)
+
+    def source_inputs(self, input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the T5's forward needs besides encoder outputs: the prompt ids, for a copy model."""
+        return {"source_ids": input_ids} if self.config.copy_head else {}
 
     def save_extra_files(self, directory: Path) -> None:
         self.vocabulary.save(directory / TOKENIZER_SUBDIR)
@@ -192,6 +221,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
             num_return_sequences=num_samples,
             logits_processor=processors,
             use_cache=True,
+            **self.source_inputs(inputs["input_ids"]),
         )
         return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
 
@@ -208,6 +238,7 @@ class ContextGuidance:
         inputs = model.encode_prompts(prompts)
         self.t5, self.scale = model.t5, scale
         self.attention_mask = inputs["attention_mask"].repeat_interleave(rows_per_prompt, 0)
+        self.source = model.source_inputs(inputs["input_ids"].repeat_interleave(rows_per_prompt, 0))
         encoded = self.t5.get_encoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
         self.encoder_outputs = (encoded.last_hidden_state.repeat_interleave(rows_per_prompt, 0),)
         self.cache, self.seen = None, 0
@@ -217,7 +248,7 @@ class ContextGuidance:
         new = input_ids[:, self.seen :]
         out = self.t5(
             encoder_outputs=self.encoder_outputs, attention_mask=self.attention_mask, decoder_input_ids=new,
-            cache=self.cache, use_cache=True,
+            cache=self.cache, use_cache=True, **self.source,
         )  # fmt: skip
         self.cache, self.seen = out.cache, input_ids.shape[1]
         conditional = torch.log_softmax(scores.float(), -1)

@@ -61,6 +61,7 @@ class LanguageTrainConfig:
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
     self_reference_rate: float = 0.0  # stage 2: share of t2m/m2t prompts whose first reference is the clip itself (language/data.py)
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
+    copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
@@ -298,6 +299,8 @@ def train_language_model(
     context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, max(config.k, config.reference_pool))
     with torch.no_grad():
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
+    if config.copy_head:
+        model.add_copy_head()
     model.train()
     _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, stage2=True)
     model.save_pretrained(out_dir)  # the caller writes the whole model directory (ReMoGPT.save_pretrained)
