@@ -3,6 +3,10 @@
 Stages (each skipped when its output is complete, each resuming from its last checkpoint when interrupted):
 statistics -> tokenizer -> retriever -> database -> evaluator -> language model -> evaluation report.
 
+Under DDP every process runs this function (Lightning starts the other ranks at the first training and they run the
+command from the top): the training stages run on all of them, everything that writes (statistics, database, the
+model directory, stages.json) on the main process while the others wait, and the report on the main process alone.
+
     OUT/                                the model directory `generate`, `caption`, `retrieve`, `evaluate`, `serve` take
       remogpt.json config.json model.safetensors tokenizer/    the language model and its ReMoGPTConfig (config.py)
       motion_tokenizer/ retriever/ database/ evaluator/        the components it was trained and is evaluated with
@@ -20,6 +24,9 @@ from typing import Callable
 
 from .config import is_model_directory
 from .errors import UserInputError
+from .training import is_main_process, on_main_process
+
+TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model")  # run by every process under DDP
 
 # Every stage has presets of the same names (tiny, small, paper); a pipeline preset adds the report's settings.
 PIPELINE_PRESETS = {
@@ -64,7 +71,8 @@ def _stage_log(out: Path):
         from .io import save_json
 
         done[name] = {"seconds": round(seconds, 1), **details}
-        save_json(path, done)
+        if is_main_process():
+            save_json(path, done)
 
     return done, mark
 
@@ -80,6 +88,8 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     out.mkdir(parents=True, exist_ok=True)
     done, mark = _stage_log(out)
 
+    say = say if is_main_process() else (lambda message: None)
+
     def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None]) -> None:
         if complete():
             if name not in done:  # trained separately (e.g. `remogpt train tokenizer --out OUT/runs/tokenizer`)
@@ -89,7 +99,11 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
             return
         say(f"[{name}] running")
         start = time.perf_counter()
-        details = run() or {}
+        details: dict = {}
+        if name in TRAINING_STAGES:
+            details = run() or {}
+        else:
+            on_main_process(lambda: details.update(run() or {}))
         mark(name, time.perf_counter() - start, **details)
         say(f"[{name}] done in {time.perf_counter() - start:.0f} s")
 
@@ -159,13 +173,18 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         # the model directory, with the evaluator its report is made with (config.py's layout)
         from .notices import held_out_queries
 
-        model = ReMoGPT.from_training(train_language_model(config, out))
-        model.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
-        model.save_pretrained(out, evaluator=evaluator_model)
+        parts = train_language_model(config, out)
+
+        def write() -> None:
+            model = ReMoGPT.from_training(parts)
+            model.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
+            model.save_pretrained(out, evaluator=evaluator_model)
+
+        on_main_process(write)
 
     stage("language_model", lambda: is_model_directory(out), language_model)
 
-    if settings.evaluate:
+    if settings.evaluate and is_main_process():  # the other processes are done: their part was training
         stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"]))
     return out
 

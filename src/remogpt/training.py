@@ -25,7 +25,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import UserInputError
 
@@ -84,6 +84,54 @@ def process_rank() -> tuple[int, int]:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+
+def is_main_process() -> bool:
+    """True in the process that writes files: the only one, or rank 0 of a multi-process run. Read from the launch
+    environment (RANK, LOCAL_RANK, SLURM_PROCID: Lightning's rank_zero_only), so it holds before any process group
+    exists (a launcher such as torchrun starts every rank at once)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
+
+
+def on_main_process(write: Callable[[], Any]) -> None:
+    """`write()` in the main process only; under a process group every process then waits until it is done, so no
+    rank reads a file another is still writing and no file is written twice at once."""
+    import torch
+
+    if is_main_process():
+        write()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+
+
+def _rank_agreement_class():
+    import lightning
+    import torch
+
+    class RankAgreement(lightning.Callback):
+        """DDP's contract, checked when training ends under several processes: every rank holds the same
+        parameters. Each rank's digest (sum and absolute sum of every parameter tensor, float64) is gathered; the
+        largest difference from rank 0 is logged (`distributed/parameter_spread`) and a disagreement stops the run
+        (a module not wrapped by DDP, a rank-dependent update) instead of exporting one rank's weights silently."""
+
+        def on_train_end(self, trainer, module) -> None:
+            if trainer.world_size < 2:
+                return
+            tensors = [p.detach().double() for p in module.parameters()]
+            digest = torch.stack([t.sum() for t in tensors] + [t.abs().sum() for t in tensors])
+            gathered = trainer.strategy.all_gather(digest)
+            spread = float((gathered - gathered[0]).abs().max())
+            scale = float(gathered[0].abs().max()) or 1.0
+            if trainer.logger is not None:
+                trainer.logger.log_metrics(
+                    {"distributed/world_size": trainer.world_size, "distributed/parameter_spread": spread}, step=trainer.global_step
+                )
+            if spread > 1e-9 * scale:
+                raise RuntimeError(f"the {trainer.world_size} training processes ended with different parameters (spread {spread:.3g}).")
+
+    return RankAgreement
 
 
 def shuffled_batches(size: int, batch_size: int, seed: int, *, drop_last: bool = True):
@@ -145,7 +193,8 @@ def write_run_config(out_dir: str | os.PathLike, config: Any, *, may_change: Ite
                 f"run directory '{out_dir}' already holds a run with different settings ({', '.join(changed)}); "
                 "use a new --out directory or the same settings to resume."
             )
-    write_config(path, config)
+    if is_main_process():  # every rank resolves the same config; one writes it
+        write_config(path, config)
     return path
 
 
@@ -255,7 +304,7 @@ def make_trainer(
             gradient_clip_val=gradient_clip_val,
             logger=_json_logger_class()(out_dir / METRICS_NAME),
             log_every_n_steps=log_every_n_steps,
-            callbacks=[checkpoint, *callbacks],
+            callbacks=[checkpoint, _rank_agreement_class()(), *callbacks],
             use_distributed_sampler=False,  # the step-based training batches shard by rank themselves (StepBatches)
             enable_progress_bar=progress_bar,
             enable_model_summary=False,

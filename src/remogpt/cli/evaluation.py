@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .app import evaluate_app, train_app
-from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
 
 DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluator is not given
 
@@ -84,7 +84,7 @@ def train_evaluator_command(
         seed=seed, num_workers=workers, **hardware_overrides(accelerator, devices, num_nodes, precision),
     )  # fmt: skip
     model_dir = train_evaluator(config, out, progress=progress)
-    typer.echo(f"wrote {model_dir}")
+    say_once(f"wrote {model_dir}")
 
 
 @evaluate_app.command("captions")

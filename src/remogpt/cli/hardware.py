@@ -27,3 +27,11 @@ def devices_value(value: str) -> int | str:
 def hardware_overrides(accelerator: str, devices: str, num_nodes: int, precision: Optional[str]) -> dict:
     """The stage config overrides of the shared options (None leaves the preset's value)."""
     return dict(accelerator=accelerator, devices=devices_value(devices), num_nodes=num_nodes, precision=precision)
+
+
+def say_once(message: str) -> None:
+    """Print in the main process only: under DDP every training process runs the command to its end."""
+    from ..training import is_main_process
+
+    if is_main_process():
+        typer.echo(message)

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UserInputError
 from .app import app, train_app
-from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
 
 OUTPUT_SUFFIXES = (".npy", ".gif", ".mp4", ".png")
 
@@ -74,16 +74,19 @@ def train_lm_command(
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:
-        typer.echo(f"stage 1 written to {out / 'stages' / 'pretrain'}")
+        say_once(f"stage 1 written to {out / 'stages' / 'pretrain'}")
         return
-    from ..pipeline import ReMoGPT
-
     from ..notices import held_out_queries
+    from ..pipeline import ReMoGPT
+    from ..training import on_main_process
 
-    remogpt = ReMoGPT.from_training(parts)
-    remogpt.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
-    remogpt.save_pretrained(out)
-    typer.echo(f"model written to {out}")
+    def write() -> None:
+        remogpt = ReMoGPT.from_training(parts)
+        remogpt.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
+        remogpt.save_pretrained(out)
+
+    on_main_process(write)
+    say_once(f"model written to {out}")
 
 
 def _load_model(model: Optional[Path]):
@@ -318,4 +321,4 @@ def train_all_command(
         evaluator_steps=evaluator_steps, replications=replications, evaluate=evaluate, seed=seed,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     ), say=typer.echo)  # fmt: skip
-    typer.echo(f"model directory: {out}")
+    say_once(f"model directory: {out}")

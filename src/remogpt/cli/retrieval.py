@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app, evaluate_app, index_app, train_app
-from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
 
 PRESET_NAMES = ("tiny", "small", "paper")
 
@@ -71,7 +71,7 @@ def train_retriever_command(
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     model_dir = train_retriever(config, out, progress=progress, text_cache=text_cache)
-    typer.echo(f"wrote {model_dir}")
+    say_once(f"wrote {model_dir}")
 
 
 @index_app.command("build")

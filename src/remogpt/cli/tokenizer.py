@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .app import app, evaluate_app, train_app
-from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides
+from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
 
 TOKENIZER = typer.Option(..., "--tokenizer", help="Tokenizer directory (a training run or its model/ folder).")
 
@@ -28,14 +28,11 @@ def train_tokenizer_command(
     seed: Optional[int] = SEED,
 ):
     """Train the motion tokenizer (VQ-VAE) on 64-frame windows; writes OUT/model for `--tokenizer OUT`."""
-    from lightning.pytorch.utilities.rank_zero import rank_zero_only
-
     from ..tokenizer.train import make_config, train_tokenizer
 
     hardware = hardware_overrides(accelerator, devices, num_nodes, precision)
     model_dir = train_tokenizer(make_config(preset, data=data, max_steps=max_steps, seed=seed, **hardware), out)
-    if rank_zero_only.rank == 0:  # under DDP every process returns here; one message is enough
-        typer.echo(f"tokenizer saved to {model_dir}")
+    say_once(f"tokenizer saved to {model_dir}")
 
 
 @app.command("tokenize")

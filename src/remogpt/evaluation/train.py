@@ -149,7 +149,7 @@ def _lightning_module_class():
             shift = int(torch.randint(1, len(text), (1,)))
             loss, positive, negative = contrastive_loss(text, motion, shift, self.config.margin)
             size = len(text)
-            self.log("train/loss", loss, prog_bar=True, batch_size=size)
+            self.log("train/loss", loss, prog_bar=True, batch_size=size, sync_dist=True)
             self.log("train/pos_dist", positive.mean(), batch_size=size)
             self.log("train/neg_dist", negative.mean(), batch_size=size)
             return loss
@@ -219,7 +219,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
     from ..training import (
-        HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, pick_device, resume_step, seed_everything,
+        HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, on_main_process, pick_device, resume_step, seed_everything,
         seed_step, shuffled_batches, write_run_config,
     )
     from .guo import TextMotionEvaluator
@@ -273,5 +273,5 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     )  # fmt: skip
     fit(trainer, module, train_loader, val_loader, out_dir)
     if val_loader is None or not (model_dir / "config.json").is_file():
-        export(module.model, model_dir)  # no validation split: the last weights
+        on_main_process(lambda: export(module.model, model_dir))  # no validation split: the last weights
     return model_dir

@@ -94,7 +94,7 @@ def _module_class():
 
         def training_step(self, batch, _):
             loss = self.model.loss(batch["prompts"], batch["targets"], corruption=self.config.motion_corruption)
-            self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
+            self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]), sync_dist=True)
             return loss
 
         def validation_step(self, batch, _):
@@ -243,7 +243,7 @@ def train_language_model(
     from ..data.folder import HumanML3DFolder
     from ..retrieval.database import RetrievalDatabase
     from ..tokenizer.model import MotionTokenizer
-    from ..training import seed_everything
+    from ..training import on_main_process, seed_everything
     from .context import RETRIEVAL_MODES, ContextRetriever
     from .model import MotionLanguageModel
     from .vocabulary import MotionVocabulary, train_text_tokenizer
@@ -291,7 +291,7 @@ def train_language_model(
         plain_items, plain_val = build_items(train_samples, tokens), build_items(val_samples, tokens)
         model.train()
         _fit_stage(model, plain_items, plain_val, config, pretrain_dir, config.pretrain_steps, folder.fps, factor)
-        model.save_pretrained(stage1_model_dir)
+        on_main_process(lambda: model.save_pretrained(stage1_model_dir))
     if pretrain_only:
         return LanguageModelParts(model, motion_tokenizer, retriever, database, folder.fps, folder.feature_dim, config)
 
@@ -303,5 +303,5 @@ def train_language_model(
         model.add_copy_head()
     model.train()
     _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, stage2=True)
-    model.save_pretrained(out_dir)  # the caller writes the whole model directory (ReMoGPT.save_pretrained)
+    on_main_process(lambda: model.save_pretrained(out_dir))  # the caller writes the whole model directory (ReMoGPT.save_pretrained)
     return LanguageModelParts(model, motion_tokenizer, retriever, database, folder.fps, folder.feature_dim, config)

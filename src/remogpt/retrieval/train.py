@@ -131,15 +131,21 @@ def _lightning_module_class():
             self.cache = cache
             self._val: list[tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor]] = []
 
-        def _step(self, batch):
+        def _step(self, batch, whole_batch: bool = False):
             text = self.cache.batch(batch["captions"]).to(self.device)
             motion_latent = self.model.encode_motion(batch["motion"], batch["mask"])
             text_latent = self.model.encode_text(text)
-            return self.model.loss(text_latent, motion_latent, text.sentence), text_latent, motion_latent, text
+            latents = (text_latent, motion_latent, text.sentence)
+            if whole_batch and self.trainer.world_size > 1:
+                # Under DDP the negatives are the whole global batch, as with one process (CLIP / TMR practice): every
+                # process gathers all rows (gradients flow back to its own) and computes the same loss. Batches
+                # are full (drop_last), so the shapes agree.
+                latents = tuple(self.all_gather(t, sync_grads=True).flatten(0, 1) for t in latents)
+            return self.model.loss(*latents), text_latent, motion_latent, text
 
         def training_step(self, batch, batch_index):
-            loss, *_ = self._step(batch)
-            self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["captions"]))
+            loss, *_ = self._step(batch, whole_batch=True)
+            self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["captions"]), sync_dist=True)
             return loss
 
         def validation_step(self, batch, batch_index):
@@ -235,7 +241,7 @@ def train_retriever(
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
     from ..training import (
-        HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, make_trainer, resume_step, seed_everything,
+        HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, make_trainer, on_main_process, resume_step, seed_everything,
         seed_step, shuffled_batches, write_run_config,
     )
 
@@ -292,5 +298,5 @@ def train_retriever(
         # the run had already reached max_steps: export the checkpoint's weights (again)
         state = torch.load(last_checkpoint(out_dir), map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
-    module.model.cpu().save_pretrained(model_dir)
+    on_main_process(lambda: module.model.cpu().save_pretrained(model_dir))
     return model_dir

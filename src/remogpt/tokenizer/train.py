@@ -28,7 +28,7 @@ from ..data.folder import HumanML3DFolder
 from ..errors import UserInputError
 from ..motion.features import feature_groups, num_joints_for_dim
 from ..pretrained import MODEL_SUBDIR
-from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, make_trainer, seed_everything, write_run_config
+from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, make_trainer, on_main_process, seed_everything, write_run_config
 from .data import StepBatchSampler, WholeMotionDataset, WindowDataset, load_split, pad_collate
 from .metrics import reconstruction_metrics
 from .model import MODEL_PRESETS, MotionTokenizer, TokenizerConfig, make_quantizer
@@ -150,7 +150,7 @@ class TokenizerModule(lightning.LightningModule):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         out = self.losses(batch)
-        self.log_dict({f"train/{k}": out[k].detach() for k in ("loss", "reconstruction", "position_loss", "commitment")})
+        self.log_dict({f"train/{k}": out[k].detach() for k in ("loss", "reconstruction", "position_loss", "commitment")}, sync_dist=True)
         codebook = self.model.quantizer._codebook  # EMA usage per code, kept by vector-quantize-pytorch
         active = (codebook.cluster_size >= self.config.model.dead_code_threshold).float().mean()
         self.log("train/active_codes", active)
@@ -255,8 +255,7 @@ def train_tokenizer(
         state = torch.load(last_checkpoint(out_dir), map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
     model_dir = out_dir / MODEL_SUBDIR
-    if trainer.is_global_zero:
-        module.model.save_pretrained(model_dir)
+    on_main_process(lambda: module.model.save_pretrained(model_dir))
     return model_dir
 
 
