@@ -31,6 +31,22 @@ def test_step_batches_give_each_rank_its_own_batches(monkeypatch):
     assert [next(alone) for _ in range(2)] == [seen[0][0], seen[1][0]]  # one process: the same batches in turn
 
 
+def test_two_ranks_see_per_step_what_one_process_sees_with_the_double_batch(monkeypatch):
+    """Across epoch boundaries too: 45 items, batch 4 on 2 ranks (11 batches an epoch, one dropped) vs batch 8."""
+    from remogpt import training
+
+    def steps(batch: int, world: int, count: int) -> list[set]:
+        epoch_batches, per_epoch = training.shuffled_batches(45, batch, seed=5)
+        per_rank = []
+        for rank in range(world):
+            monkeypatch.setattr(training, "process_rank", lambda rank=rank: (rank, world))
+            stream = iter(training.StepBatches(epoch_batches, per_epoch))
+            per_rank.append([next(stream) for _ in range(count)])
+        return [{item for batches in per_rank for item in batches[step]} for step in range(count)]
+
+    assert steps(4, 2, 17) == steps(8, 1, 17)  # 5 steps an epoch: three epoch boundaries
+
+
 def _train(stage: str, out: Path, data: Path, *extra: str, devices: int = 2) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "remogpt.cli", "train", stage, "--data", str(data), "--out", str(out),
                "--preset", "tiny", "--accelerator", "cpu", "--devices", str(devices), *extra]

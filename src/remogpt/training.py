@@ -66,13 +66,17 @@ class StepBatches:
 
     def __iter__(self):
         rank, world = process_rank()
+        # Under DDP each process takes its own batch of the step, and an epoch holds a whole number of steps (up to
+        # world - 1 batches dropped; fewer batches than processes repeat), so every step's batches come from one epoch: W processes x batch B then see,
+        # step by step, what one process with batch W x B sees (with fixed-size batches in permutation order).
+        per_epoch = max(world, self.per_epoch - self.per_epoch % world)
         step, epoch, batches = self.start, None, None
         while True:
-            number = step * world + rank  # under DDP each process takes its own batch of the step
-            if number // self.per_epoch != epoch:
-                epoch = number // self.per_epoch
+            number = step * world + rank
+            if number // per_epoch != epoch:
+                epoch = number // per_epoch
                 batches = self.epoch_batches(epoch)
-            yield [(index, epoch) for index in batches[number % self.per_epoch]]
+            yield [(index, epoch) for index in batches[number % per_epoch % len(batches)]]
             step += 1
 
 
