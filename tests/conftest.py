@@ -49,11 +49,12 @@ def run_cli(capsys):
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory) -> Path:
-    """A small built-in dataset (60 motions + mirrors), made once per test session."""
+    """A small built-in dataset (60 motions + mirrors), made once per test session; a third of the several-segment
+    motions carry a timed caption, so every test that uses it goes through the span path (crops named id@start-end)."""
     from remogpt.data.synth import synthesize
 
     out = tmp_path_factory.mktemp("synth") / "data"
-    synthesize(out, 60, seed=0)
+    synthesize(out, 60, seed=0, timed_share=0.35)
     return out
 
 

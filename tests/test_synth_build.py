@@ -129,3 +129,31 @@ def test_cli_writes_a_dataset_and_refuses_a_full_folder(run_cli, tmp_path):
     assert code == 2 and "not empty" in err
     code, _, err = run_cli("data", "synth", tmp_path / "e", "--motions", "0")
     assert code == 2 and "--motions" in err
+
+
+def test_timed_captions_describe_one_long_segment_and_become_samples_of_their_own(tmp_path):
+    root = tmp_path / "timed"
+    summary = synthesize(root, MOTIONS, seed=0, timed_share=1.0)
+    compositions = {json.loads(line)["id"]: json.loads(line) for line in (root / "compositions.jsonl").read_text().splitlines()}
+    timed = 0
+    for motion_id, record in compositions.items():
+        captions = parse_caption_file(root / "texts" / f"{motion_id}.txt")
+        spans = {(s["start"], s["end"]) for s in record["segments"] if s["end"] - s["start"] >= 2.0}
+        whole, parts = [c for c in captions if c.is_whole_clip], [c for c in captions if not c.is_whole_clip]
+        assert len(whole) == 3 and len(parts) == (1 if len(record["segments"]) > 1 and spans else 0), motion_id
+        for caption in parts:  # the span of one of its segments, tagged like every caption
+            timed += 1
+            assert (caption.start, caption.end) in spans and caption.tokens == token_field(caption.text)
+            if record["mirror_of"]:
+                original = parse_caption_file(root / "texts" / f"{record['mirror_of']}.txt")[-1]
+                assert caption.text == mirror_text(original.text) and (caption.start, caption.end) == (original.start, original.end)
+    assert timed == summary["timed_captions"]["motions"] > 0
+    samples = HumanML3DFolder(root).samples("all")
+    crops = [s for s in samples if s.name != s.motion_id]
+    assert len(crops) == timed and all("@" in s.name and 40 <= len(s.features) < 200 for s in crops)
+    assert check_folder(root) == []
+    synthesize(tmp_path / "plain", MOTIONS, seed=0)  # the timed draws have their own stream: the rest is unchanged
+    for motion_id in compositions:
+        a = parse_caption_file(root / "texts" / f"{motion_id}.txt")[:3]
+        assert a == parse_caption_file(tmp_path / "plain" / "texts" / f"{motion_id}.txt")
+        assert np.array_equal(np.load(root / "new_joint_vecs" / f"{motion_id}.npy"), np.load(tmp_path / "plain" / "new_joint_vecs" / f"{motion_id}.npy"))

@@ -12,6 +12,11 @@ train split. Beside the standard files:
   (mirrors included);
 - synth.json: the summary returned by `synthesize` (counts, plausibility figures, caption statistics, timing).
 
+Timed sub-captions (`timed_share`): that share of the motions with several segments gets a fourth caption that
+describes one of its segments with the segment's `start#end` seconds, as HumanML3D's texts do (a loader makes it a
+sample of its own, the clip cropped to the span); only segments of 2 s or more (HumanML3D keeps crops of at least
+40 frames). The draws use their own random stream, so the other captions and the motions do not change with it.
+
 Everything is deterministic given (n_motions, seed): every motion draws from its own generator seeded by
 (seed, index), so the result does not depend on the number of worker processes.
 """
@@ -44,6 +49,7 @@ from .quality import bone_length_error, ground_penetration, skating
 from .tagger import token_field, tokenize
 
 SPLIT_FRACTIONS = {"train": 0.80, "val": 0.05, "test": 0.15}
+MIN_TIMED_SECONDS = 2.0  # a timed caption's span: at least 40 frames at 20 fps, as HumanML3D's crops
 RARE_THRESHOLD = 10  # segment compositions seen fewer times than this in train (mirrors counted) are rare
 COMPOSITIONS_FILE = "compositions.jsonl"
 SUMMARY_FILE = "synth.json"
@@ -59,13 +65,28 @@ def _caption_objects(texts: list[str]) -> list[Caption]:
     return [Caption(text=text, tokens=token_field(text)) for text in texts]
 
 
-def _make_motion(job: tuple[str, int, int, dict]) -> dict:
+def timed_caption(spec: MotionSpec, rng: np.random.Generator, share: float) -> Caption | None:
+    """A caption of one segment of a several-segment motion with that segment's seconds, drawn with probability
+    `share` among the segments long enough for one (None otherwise)."""
+    if len(spec.segments) < 2 or rng.random() >= share:
+        return None
+    times = _segment_times(spec)
+    long_enough = [i for i, (start, end) in enumerate(times) if end - start >= MIN_TIMED_SECONDS]
+    if not long_enough:
+        return None
+    which = long_enough[int(rng.integers(len(long_enough)))]
+    text = make_captions(MotionSpec((spec.segments[which],)), rng, count=1)[0]
+    return Caption(text=text, tokens=token_field(text), start=times[which][0], end=times[which][1])
+
+
+def _make_motion(job: tuple[str, int, int, dict, float]) -> dict:
     """Caption, animate, encode and write one motion and its mirror; returns its captions and quality figures."""
-    root, index, seed, spec_data = job
+    root, index, seed, spec_data, timed_share = job
     spec = MotionSpec.from_dict(spec_data)
     texts = make_captions(spec, np.random.default_rng([seed, index, 1]))
+    timed = timed_caption(spec, np.random.default_rng([seed, index, 3]), timed_share)
     joints = animate(spec, np.random.default_rng([seed, index, 2])).joints
-    figures = {"texts": texts}
+    figures = {"texts": texts, "timed": timed is not None}
     name = motion_id(index)
     for mirrored in (False, True):
         source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
@@ -74,8 +95,11 @@ def _make_motion(job: tuple[str, int, int, dict]) -> dict:
         features = joints_to_features(source, retarget_skeleton=False)
         decoded = features_to_joints(features)
         lines = [mirror_text(t) for t in texts] if mirrored else texts
-        write_motion(root, ("M" if mirrored else "") + name, features=features, joints=decoded,
-                     captions=_caption_objects(lines))
+        captions = _caption_objects(lines)
+        if timed is not None:
+            text = mirror_text(timed.text) if mirrored else timed.text
+            captions.append(Caption(text=text, tokens=token_field(text), start=timed.start, end=timed.end))
+        write_motion(root, ("M" if mirrored else "") + name, features=features, joints=decoded, captions=captions)
         total, count = skating(decoded, FPS)
         prefix = "mirror_" if mirrored else ""
         figures.update({f"{prefix}skate_total": total, f"{prefix}skate_frames": count,
@@ -114,11 +138,13 @@ def _segment_times(spec: MotionSpec) -> list[tuple[float, float]]:
 
 
 def synthesize(
-    out_dir: str | os.PathLike, n_motions: int = 2000, seed: int = 0, workers: int | None = None
+    out_dir: str | os.PathLike, n_motions: int = 2000, seed: int = 0, workers: int | None = None, timed_share: float = 0.0
 ) -> dict:
     """Write the dataset to `out_dir` (created; must be empty or absent) and return its summary."""
     if not 1 <= n_motions <= MAX_MOTIONS:
         raise UserInputError(f"--motions is {n_motions}, expected a number between 1 and {MAX_MOTIONS}.")
+    if not 0.0 <= timed_share <= 1.0:
+        raise UserInputError(f"--timed-captions is {timed_share}, expected a share between 0 and 1.")
     root = Path(out_dir)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UserInputError(f"output folder '{root}' exists and is not empty; give a new or empty folder.")
@@ -127,7 +153,7 @@ def synthesize(
 
     rng = np.random.default_rng(seed)
     specs = [sample_spec(rng) for _ in range(n_motions)]
-    jobs = [(str(root), i, seed, spec.to_dict()) for i, spec in enumerate(specs)]
+    jobs = [(str(root), i, seed, spec.to_dict(), timed_share) for i, spec in enumerate(specs)]
 
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and n_motions >= 8:
@@ -164,6 +190,7 @@ def synthesize(
                     handle.write(json.dumps(record) + "\n")
 
     summary = _summary(specs, texts, figures, named, seed, time.perf_counter() - started)
+    summary["timed_captions"] = {"share": timed_share, "motions": sum(f["timed"] for f in figures) * 2}
     save_json(root / SUMMARY_FILE, summary)
     return summary
 
