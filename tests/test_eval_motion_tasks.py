@@ -28,13 +28,14 @@ class Oracle:
     """Answers with the ground truth: every error must be zero."""
 
     def __init__(self, motions):
-        self.truth = {m[0].tobytes(): m for m in motions}  # a motion is found by its first frame
+        # a motion is found by its first frame and its length (a timed crop from frame 0 shares the first frame)
+        self.truth = {(m[0].tobytes(), len(m)): m for m in motions}
 
     def predict(self, starts, frames, seed=None):
-        return [self.truth[s[0].tobytes()] for s in starts]
+        return [self.truth[(s[0].tobytes(), len(s) + n)] for s, n in zip(starts, frames)]
 
     def inbetween(self, starts, ends, frames, seed=None):
-        return self.predict(starts, frames)
+        return [self.truth[(s[0].tobytes(), len(s) + n + len(e))] for s, e, n in zip(starts, ends, frames)]
 
 
 @pytest.fixture(scope="module")
