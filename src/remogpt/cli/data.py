@@ -59,3 +59,36 @@ def stats(
     note = f" ({skipped} listed ids without a feature file skipped)" if skipped else ""
     frames = sum(len(f) for f in features.values())
     typer.echo(f"Wrote {target / 'Mean.npy'} and {target / 'Std.npy'} from {len(present)} motions, {frames} frames{note}.")
+
+
+build_app = typer.Typer(help="Build a dataset folder from its original sources.", no_args_is_help=True)
+data_app.add_typer(build_app, name="build")
+
+
+@build_app.command("humanml3d")
+def build_humanml3d(
+    amass: Path = typer.Option(..., "--amass", help="AMASS root: one folder per sub-dataset (KIT, CMU, ...) of SMPL-H .npz files."),
+    body_models: Path = typer.Option(..., "--body-models", help="Folder with smplh/{male,female}/model.npz (extended SMPL+H)."),
+    index: Path = typer.Option(..., "--index", help="HumanML3D's index.csv."),
+    texts: Path = typer.Option(..., "--texts", help="HumanML3D's texts/ folder (texts.zip unpacked)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (resumes: clips already built are kept)."),
+    splits: Optional[Path] = typer.Option(None, "--splits", help="Folder with the official train/val/test.txt (default: beside index.csv or its HumanML3D/)."),
+    humanact12: Optional[Path] = typer.Option(None, "--humanact12", help="The reference's humanact12 joint files (pose_data/humanact12.zip unpacked)."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes."),
+) -> None:
+    """HumanML3D from AMASS in one command: body model at 20 fps, trims and crops, mirrors, features, texts, splits, Mean/Std."""
+    from ..data.humanml3d_build import BuildSettings, build_humanml3d as build
+
+    settings = BuildSettings(
+        amass=str(amass), body_models=str(body_models), index=str(index), texts=str(texts), out=str(out),
+        splits=str(splits) if splits else None, humanact12=str(humanact12) if humanact12 else None, workers=workers,
+    )  # fmt: skip
+    summary = build(settings, say=typer.echo)
+    typer.echo(
+        f"{out}: {summary['clips_in_folder']} clips ({summary['clips_built_now']} built now, "
+        f"{summary['clips_already_built']} kept), {summary['absent_sources']} index rows with an absent source, "
+        f"{len(summary['failed'])} failed, {summary['texts_missing_count']} without texts; {summary['statistics']} "
+        f"({summary['seconds']:.0f} s; details in {out / 'build.json'})."
+    )
+    for dataset, count in summary["absent_sub_datasets"].items():
+        typer.echo(f"note: AMASS sub-dataset '{dataset}' ({count} rows) is not under {amass}", err=True)
