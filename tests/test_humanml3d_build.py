@@ -114,7 +114,8 @@ def _fabricate(root: Path, body_models: Path) -> BuildSettings:
     for i in range(10):
         dataset = "MPI_HDM05" if i == 0 else "KIT"
         source = f"{dataset}/{i}/walk_{i:02d}_poses"
-        write_amass(amass / f"{source}.npz", 420, 60.0, rng, gender="male" if i % 2 else "female")
+        folder = "HDM05" if i == 0 else "KIT"  # AMASS's current name of the index's MPI_HDM05
+        write_amass(amass / folder / f"{i}/walk_{i:02d}_poses.npz", 420, 60.0, rng, gender="male" if i % 2 else "female")
         name = f"{i:06d}"
         rows.append(f"./pose_data/{source}.npy,0,{80 if i == 0 else 100 + 4 * i},{name}.npy")
         names.append(name)

@@ -32,6 +32,12 @@ from ..errors import UserInputError
 
 HEAD_TRIMS = {"Eyes_Japan_Dataset": 3.0, "MPI_HDM05": 3.0, "TotalCapture": 1.0, "MPI_Limits": 1.0, "Transitions_mocap": 0.5}
 HUMANACT12 = "humanact12"
+# index.csv names AMASS sub-datasets as they were in 2020; AMASS's download page names some differently now. A
+# folder under the index's name is used first, then one under the current name (use the SMPL+H G downloads).
+AMASS_RENAMES = {
+    "BioMotionLab_NTroje": "BMLrub", "DFaust_67": "DFaust", "MPI_HDM05": "HDM05", "MPI_Limits": "PosePrior",
+    "MPI_mosh": "MoSh", "SSM_synced": "SSM", "Transitions_mocap": "Transitions",
+}
 SPLITS = ("train", "val", "test", "all", "train_val")
 BUILD_REPORT = "build.json"
 
@@ -57,7 +63,10 @@ class IndexRow:
         return HUMANACT12 in self.source
 
     def amass_path(self, amass: Path) -> Path:
-        return amass.joinpath(*self.parts).with_suffix(".npz")
+        dataset, *rest = self.parts
+        if not (amass / dataset).is_dir() and (amass / AMASS_RENAMES.get(dataset, dataset)).is_dir():
+            dataset = AMASS_RENAMES[dataset]
+        return amass.joinpath(dataset, *rest).with_suffix(".npz")
 
     def humanact12_path(self, directory: Path) -> Path:
         return directory / Path(self.source).name
@@ -208,7 +217,7 @@ def build_humanml3d(settings: BuildSettings, say: Callable[[str], None] = print)
         else:
             by_source[path].append(row)
     datasets = Counter(row.dataset for row in rows if not row.is_humanact12)
-    missing_datasets = sorted(d for d in datasets if not (amass / d).is_dir())
+    missing_datasets = sorted(d for d in datasets if not any((amass / n).is_dir() for n in (d, AMASS_RENAMES.get(d, d))))
     if not by_source:
         raise UserInputError(
             f"none of the {len(rows)} sources of '{settings.index}' is under '{amass}' (expected AMASS sub-dataset "
