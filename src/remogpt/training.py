@@ -180,6 +180,17 @@ def hardware(config) -> dict:
     return {name: getattr(config, name) for name in (*HARDWARE_FIELDS, "precision")}
 
 
+def loader_options(config) -> dict:
+    """DataLoader keyword arguments for a stage's training batches: its worker processes (kept alive between
+    epochs), and pinned memory when it trains on a GPU (host-to-device copies then run asynchronously)."""
+    import torch
+
+    accelerator = getattr(config, "accelerator", "auto")
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    workers = getattr(config, "num_workers", 0)
+    return {"num_workers": workers, "persistent_workers": workers > 0, "pin_memory": on_gpu}
+
+
 def write_run_config(out_dir: str | os.PathLike, config: Any, *, may_change: Iterable[str] = ("max_steps",)) -> Path:
     """Write the resolved config of a run; resuming with a different config (beyond `may_change`) is an error."""
     path = Path(out_dir) / RUN_CONFIG_NAME

@@ -219,7 +219,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
     from ..training import (
-        HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, on_main_process, pick_device, resume_step, seed_everything,
+        HARDWARE_FIELDS, StepBatches, fit, hardware, loader_options, make_trainer, on_main_process, pick_device, resume_step, seed_everything,
         seed_step, shuffled_batches, write_run_config,
     )
     from .guo import TextMotionEvaluator
@@ -256,10 +256,7 @@ def train_evaluator(config: EvaluatorTrainConfig, out_dir: str | os.PathLike, *,
     train_set = TextMotionDataset(train_samples, mean, std, max_frames=max_frames, unit=config.model.unit_length, crop="random", seed=config.seed)
     batch_size = min(config.batch_size, len(train_set))
     batches = StepBatches(*shuffled_batches(len(train_set), batch_size, config.seed), start=resume_step(out_dir))  # exact resume
-    train_loader = DataLoader(
-        train_set, batch_sampler=batches, collate_fn=collate_text_motion,
-        num_workers=config.num_workers, persistent_workers=config.num_workers > 0,
-    )  # fmt: skip
+    train_loader = DataLoader(train_set, batch_sampler=batches, collate_fn=collate_text_motion, **loader_options(config))
     val_loader = None
     if len(val_samples) >= 2:
         val_set = TextMotionDataset(val_samples, mean, std, max_frames=max_frames, unit=config.model.unit_length, crop="random", seed=config.seed)

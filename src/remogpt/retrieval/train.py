@@ -241,7 +241,7 @@ def train_retriever(
     from ..data.folder import HumanML3DFolder
     from ..data.pairs import TextMotionDataset, collate_text_motion
     from ..training import (
-        HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, make_trainer, on_main_process, resume_step, seed_everything,
+        HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, loader_options, make_trainer, on_main_process, resume_step, seed_everything,
         seed_step, shuffled_batches, write_run_config,
     )
 
@@ -269,13 +269,7 @@ def train_retriever(
     batch_size = min(config.batch_size, len(train_set))
     # full batches only (InfoNCE wants full batches of negatives), a function of (seed, step): exact resume
     batches = StepBatches(*shuffled_batches(len(train_set), batch_size, config.seed), start=resume_step(out_dir))
-    train_loader = DataLoader(
-        train_set,
-        batch_sampler=batches,
-        collate_fn=collate_text_motion,
-        num_workers=config.num_workers,
-        persistent_workers=config.num_workers > 0,
-    )
+    train_loader = DataLoader(train_set, batch_sampler=batches, collate_fn=collate_text_motion, **loader_options(config))
     val_loader = None
     if val_samples:
         # fixed caption picks and whole motions (centre-cropped only beyond max_frames): comparable across steps

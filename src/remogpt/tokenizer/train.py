@@ -28,7 +28,7 @@ from ..data.folder import HumanML3DFolder
 from ..errors import UserInputError
 from ..motion.features import feature_groups, num_joints_for_dim
 from ..pretrained import MODEL_SUBDIR
-from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, make_trainer, on_main_process, seed_everything, write_run_config
+from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, loader_options, make_trainer, on_main_process, seed_everything, write_run_config
 from .data import StepBatchSampler, WholeMotionDataset, WindowDataset, load_split, pad_collate
 from .metrics import reconstruction_metrics
 from .model import MODEL_PRESETS, MotionTokenizer, TokenizerConfig, make_quantizer
@@ -231,9 +231,7 @@ def train_tokenizer(
     sampler = StepBatchSampler(len(windows), config.batch_size, config.seed)
     if last_checkpoint(out_dir) is not None:  # resuming: go on with the batch the run stopped before
         sampler.start = checkpoint_step(last_checkpoint(out_dir))
-    train_loader = DataLoader(
-        windows, batch_sampler=sampler, num_workers=config.num_workers, persistent_workers=config.num_workers > 0
-    )
+    train_loader = DataLoader(windows, batch_sampler=sampler, **loader_options(config))
     val_loader = DataLoader(
         WholeMotionDataset(val_motions, mean, std, multiple=factor),
         batch_size=32,
