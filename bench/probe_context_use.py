@@ -24,16 +24,10 @@ def main() -> None:
 
     import torch
 
-    from remogpt.data.folder import HumanML3DFolder
     from remogpt.language.prompts import Reference, build_prompt, first_instruction
-    from remogpt.pipeline import ReMoGPT
-    from remogpt.retrieval.database import Exclude
+    from probe_clips import training_clips_with_references  # bench/, beside this script
 
-    model = ReMoGPT.from_pretrained(args.model)
-    samples = HumanML3DFolder(args.data).samples("train")[: args.clips]
-    codes = [list(map(int, c)) for c in model.motion_tokenizer.encode([s.features for s in samples])]
-    queries = [s.captions[0].text for s in samples]
-    retrieved = model.context.for_texts(queries, exclude=[Exclude(s.motion_id, q) for s, q in zip(samples, queries)])
+    model, samples, codes, queries, retrieved = training_clips_with_references(args.model, args.data, args.clips)
     prompts = {"the clip itself": [], "retrieved": [], "no context": []}
     for sample, query, own, refs in zip(samples, queries, codes, retrieved):
         instruction = first_instruction("t2m", caption=query)

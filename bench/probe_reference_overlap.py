@@ -23,16 +23,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import numpy as np
+    from probe_clips import training_clips_with_references  # bench/, beside this script
 
-    from remogpt.data.folder import HumanML3DFolder
-    from remogpt.pipeline import ReMoGPT
-    from remogpt.retrieval.database import Exclude
-
-    model = ReMoGPT.from_pretrained(args.model)
-    samples = HumanML3DFolder(args.data).samples("train")[: args.clips]
-    codes = [list(map(int, c)) for c in model.motion_tokenizer.encode([s.features for s in samples])]
-    queries = [s.captions[0].text for s in samples]
-    retrieved = model.context.for_texts(queries, exclude=[Exclude(s.motion_id, q) for s, q in zip(samples, queries)])
+    model, samples, codes, queries, retrieved = training_clips_with_references(args.model, args.data, args.clips)
     rng = random.Random(0)
     top1, any_ref, chance = [], [], []
     follows = pairs = 0
