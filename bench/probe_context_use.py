@@ -6,7 +6,9 @@ For the first `--clips` training clips (text-to-motion, the first caption, the f
 - "the clip itself": the first reference is the target clip (its last caption, its own codes): the exact answer;
 - "retrieved": the references retrieval gives in training (the clip excluded);
 - "no context": no Context block.
-A model that copies from its context scores far lower with the answer in the prompt than with a neighbour. `DIR` is a
+A model that copies from its context scores far lower with the answer in the prompt than with a neighbour. For a
+model with the copy path (language/copy.py) the mean and median of its copy gate are printed too (over every target
+position, padding included). `DIR` is a
 model directory (a stage-2 snapshot needs the frozen parts beside it: see bench/results/lm_self_reference.md).
 """
 
@@ -38,10 +40,19 @@ def main() -> None:
     targets = [model.lm.vocabulary.motion_string(c) for c in codes]
     model.lm.eval()
     print(f"model {args.model}, {len(samples)} training clips; teacher-forced loss of the target motion (nats per token)\n")
-    print("| reference | loss |\n|---|---|")
+    copies = model.lm.config.copy_head
+    print("| reference | loss |" + (" copy gate: mean / median |" if copies else "") + "\n|---|---|" + ("---|" if copies else ""))
     with torch.no_grad():
         for name, batch in prompts.items():
-            print(f"| {name} | {float(model.lm.loss(batch, targets)):.3f} |")
+            gates = []  # a copy model's gate per target position (language/copy.py)
+            hook = model.lm.t5.copy_head.gate.register_forward_hook(lambda _m, _i, out: gates.append(torch.sigmoid(out))) if copies else None
+            loss = float(model.lm.loss(batch, targets))
+            if hook is None:
+                print(f"| {name} | {loss:.3f} |")
+                continue
+            hook.remove()
+            gate = gates[0].flatten().float()
+            print(f"| {name} | {loss:.3f} | {float(gate.mean()):.3f} / {float(gate.median()):.3f} |")
 
 
 if __name__ == "__main__":

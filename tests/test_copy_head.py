@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import torch
 
+from remogpt.language.copy import MIXTURES
 from remogpt.language.model import MotionLanguageModel
 from remogpt.language.prompts import Reference, build_prompt, motion_span
 from remogpt.language.vocabulary import MotionVocabulary, train_text_tokenizer
@@ -18,10 +20,10 @@ def _vocabulary(codebook: int = 32) -> MotionVocabulary:
     return MotionVocabulary.build(train_text_tokenizer(CAPTIONS, vocab_size=200), codebook_size=codebook)
 
 
-def _copy_model(vocabulary, seed: int = 0) -> MotionLanguageModel:
+def _copy_model(vocabulary, mixture: str = "gate", seed: int = 0) -> MotionLanguageModel:
     torch.manual_seed(seed)
     model = MotionLanguageModel.from_preset("tiny", vocabulary)
-    model.add_copy_head()
+    model.add_copy_head(mixture)
     return model.eval()
 
 
@@ -35,26 +37,29 @@ def _copy_examples(vocabulary, count: int, rng: random.Random) -> tuple[list[str
     return prompts, targets
 
 
-def test_adding_the_copy_head_keeps_every_trained_weight(tmp_path):
+@pytest.mark.parametrize("mixture", MIXTURES)
+def test_adding_the_copy_head_keeps_every_trained_weight(tmp_path, mixture):
     vocabulary = _vocabulary()
     torch.manual_seed(0)
     model = MotionLanguageModel.from_preset("tiny", vocabulary)
     before = {k: v.clone() for k, v in model.t5.state_dict().items()}
-    model.add_copy_head()
+    model.add_copy_head(mixture)
     after = model.t5.state_dict()
-    assert model.config.copy_head
+    assert model.config.copy_head and model.config.copy_mixture == mixture
     assert {k for k in after if k not in before} == {k for k in after if k.startswith("copy_head.")} != set()
     assert all(torch.equal(before[k], after[k]) for k in before)
     model.save_pretrained(tmp_path)
     loaded = MotionLanguageModel.from_pretrained(tmp_path).eval()
+    assert loaded.t5.copy_head.mixture == mixture
     prompts, targets = _copy_examples(vocabulary, 3, random.Random(0))
     with torch.no_grad():
         assert torch.allclose(loaded.loss(prompts, targets), model.eval().loss(prompts, targets))
 
 
-def test_the_mixture_is_a_distribution_and_a_closed_gate_copies_only_prompt_tokens():
+@pytest.mark.parametrize("mixture", MIXTURES)
+def test_the_mixture_is_a_distribution_and_a_wide_open_copy_path_copies_only_prompt_tokens(mixture):
     vocabulary = _vocabulary()
-    model = _copy_model(vocabulary)
+    model = _copy_model(vocabulary, mixture)
     prompts, targets = _copy_examples(vocabulary, 2, random.Random(1))
     inputs = model.encode_prompts(prompts)
     labels = model.encode_targets(targets)
@@ -62,7 +67,7 @@ def test_the_mixture_is_a_distribution_and_a_closed_gate_copies_only_prompt_toke
     with torch.no_grad():
         log_probs = model.t5(**inputs, decoder_input_ids=decoder_inputs).logits
         assert torch.allclose(log_probs.exp().sum(-1), torch.ones(log_probs.shape[:2]), atol=1e-4)
-        model.t5.copy_head.gate.bias.fill_(50.0)  # always copy
+        model.t5.copy_head.gate.bias.fill_(200.0)  # always copy (the gate open, or every copy score far ahead)
         copied = model.t5(**inputs, decoder_input_ids=decoder_inputs).logits.exp()
     for row, ids in enumerate(inputs["input_ids"]):
         present = torch.zeros(len(vocabulary), dtype=torch.bool)
@@ -70,9 +75,10 @@ def test_the_mixture_is_a_distribution_and_a_closed_gate_copies_only_prompt_toke
         assert torch.allclose(copied[row][:, present].sum(-1), torch.ones(copied.shape[1]), atol=1e-4)
 
 
-def test_every_decoding_mode_runs_with_the_copy_head():
+@pytest.mark.parametrize("mixture", MIXTURES)
+def test_every_decoding_mode_runs_with_the_copy_head(mixture):
     vocabulary = _vocabulary()
-    model = _copy_model(vocabulary)
+    model = _copy_model(vocabulary, mixture)
     prompts, _ = _copy_examples(vocabulary, 2, random.Random(2))
     sampled = model.generate_ids(prompts, motion=True, num_samples=3, max_new_tokens=8)
     beams = model.generate_ids(prompts, motion=True, do_sample=False, num_beams=2, max_new_tokens=8)
@@ -84,7 +90,8 @@ def test_every_decoding_mode_runs_with_the_copy_head():
     assert all(vocabulary.motion_codes(ids) is not None for ids in sampled + beams + guided)
 
 
-def test_the_copy_head_learns_to_continue_a_reference_that_the_plain_model_cannot():
+@pytest.mark.parametrize("mixture", MIXTURES)
+def test_the_copy_head_learns_to_continue_a_reference_that_the_plain_model_cannot(mixture):
     """The same tiny T5, the same 150 steps on the same copy task: with the copy path the loss falls far lower."""
     vocabulary = _vocabulary()
     rng = random.Random(3)
@@ -95,7 +102,7 @@ def test_the_copy_head_learns_to_continue_a_reference_that_the_plain_model_canno
         torch.manual_seed(0)
         model = MotionLanguageModel.from_preset("tiny", vocabulary)
         if copy:
-            model.add_copy_head()
+            model.add_copy_head(mixture)
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
         for prompts, targets in batches:

@@ -52,6 +52,9 @@ def train_lm_command(
     copy_head: Optional[bool] = typer.Option(
         None, "--copy-head/--no-copy-head", help="Stage 2: add a copy path from the prompt (pointer-generator, language/copy.py)."
     ),
+    copy_mixture: Optional[str] = typer.Option(
+        None, "--copy-mixture", help="How the copy path mixes with generating: gate (See et al.) or joint (CopyNet)."
+    ),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -70,7 +73,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        copy_head=copy_head, **hardware_overrides(accelerator, devices, num_nodes, precision),
+        copy_head=copy_head, copy_mixture=copy_mixture, **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:

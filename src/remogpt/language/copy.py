@@ -8,6 +8,8 @@ token). Here copying is one learned gate:
 
     p(y) = (1 - g) * softmax(lm_logits)(y) + g * sum over prompt positions s with token y of a(s)
 
+(the "gate" mixture; the "joint" one normalises the vocabulary logits and the copy scores together: CopyHead).
+
 The copy attention a matches the decoder's state and its current input token against each prompt position's encoder
 state and the token *before* it, so "continue the reference from where the output is" (the successor copy above) is
 one bilinear match rather than an induction circuit. Every prompt token can be copied (reference codes for motions,
@@ -29,12 +31,24 @@ COPY_DIM = 64  # width of the copy attention's queries and keys
 GATE_BIAS = -2.0  # start mostly generating (g ~ 0.12): a pretrained stage-1 model keeps its distribution
 
 
+MIXTURES = ("gate", "joint")
+
+
 class CopyHead(nn.Module):
-    def __init__(self, d_model: int, copy_dim: int = COPY_DIM):
+    """Mixes the generator's distribution with copying from the prompt, in one of two ways:
+    - "gate" (See et al.): p = (1 - g) softmax(logits) + g * attention, g = sigmoid(w . state);
+    - "joint" (CopyNet, Gu et al.): one softmax over the vocabulary logits and a score per prompt position, so a
+      confident match wins the mass by itself instead of waiting for a gate to open.
+    """
+
+    def __init__(self, d_model: int, copy_dim: int = COPY_DIM, mixture: str = "gate"):
         super().__init__()
+        if mixture not in MIXTURES:
+            raise ValueError(f"copy mixture must be one of {MIXTURES}, not {mixture!r}")
+        self.mixture = mixture
         self.query = nn.Linear(2 * d_model, copy_dim)
         self.key = nn.Linear(2 * d_model, copy_dim)
-        self.gate = nn.Linear(2 * d_model, 1)
+        self.gate = nn.Linear(2 * d_model, 1)  # "gate": the gate; "joint": a per-step offset of every copy score
         nn.init.constant_(self.gate.bias, GATE_BIAS)
 
     def forward(
@@ -53,11 +67,16 @@ class CopyHead(nn.Module):
             keys = self.key(torch.cat([encoded, previous], -1).float())
             scores = self.query(state) @ keys.transpose(1, 2) / math.sqrt(keys.shape[-1])  # (B, T, S)
             scores = scores.masked_fill(~source_mask.bool()[:, None, :], float("-inf"))
-            attention = torch.softmax(scores, -1)
-            copied = torch.zeros_like(logits, dtype=torch.float32)
-            copied.scatter_add_(-1, source_ids[:, None, :].expand(-1, attention.shape[1], -1), attention)
-            gate = torch.sigmoid(self.gate(state))
-            mixed = (1 - gate) * torch.softmax(logits.float(), -1) + gate * copied
+            index = source_ids[:, None, :].expand(-1, scores.shape[1], -1)
+            if self.mixture == "joint":
+                vocabulary = logits.shape[-1]
+                joint = torch.softmax(torch.cat([logits.float(), scores + self.gate(state)], -1), -1)
+                mixed = joint[..., :vocabulary].scatter_add(-1, index, joint[..., vocabulary:])
+            else:
+                attention = torch.softmax(scores, -1)
+                copied = torch.zeros_like(logits, dtype=torch.float32).scatter_add_(-1, index, attention)
+                gate = torch.sigmoid(self.gate(state))
+                mixed = (1 - gate) * torch.softmax(logits.float(), -1) + gate * copied
             return torch.log(mixed.clamp_min(1e-12))
 
 
@@ -68,9 +87,9 @@ class CopyT5ForConditionalGeneration(T5ForConditionalGeneration):
     `generate(..., source_ids=...)` (which repeats it per sample and beam like any model input) when it does not.
     """
 
-    def __init__(self, config):
+    def __init__(self, config, mixture: str = "gate"):
         super().__init__(config)
-        self.copy_head = CopyHead(config.d_model)
+        self.copy_head = CopyHead(config.d_model, mixture=mixture)
 
     def forward(
         self,

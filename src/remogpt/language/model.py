@@ -39,6 +39,7 @@ class LanguageModelConfig:
     max_motion_tokens: int = 52  # 196 frames / 4 + <som> + <eom> + </s>
     max_caption_tokens: int = 48
     copy_head: bool = False  # a copy path from the prompt (language/copy.py); added for stage 2 by `--copy-head`
+    copy_mixture: str = "gate"  # how it mixes with generating: "gate" or "joint" (language/copy.py CopyHead)
 
 
 def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) -> dict:
@@ -61,20 +62,15 @@ def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) ->
     return _plain_t5_dict(config)
 
 
-def _t5_config(config: LanguageModelConfig):
-    from transformers import T5Config
+def _make_t5(config: LanguageModelConfig):
+    """The T5 the config describes: plain, or with the copy path (language/copy.py)."""
+    from transformers import T5Config, T5ForConditionalGeneration
 
-    return T5Config(**config.t5)
-
-
-def _t5_class(copy_head: bool):
-    from transformers import T5ForConditionalGeneration
-
-    if copy_head:
+    if config.copy_head:
         from .copy import CopyT5ForConditionalGeneration
 
-        return CopyT5ForConditionalGeneration
-    return T5ForConditionalGeneration
+        return CopyT5ForConditionalGeneration(T5Config(**config.t5), mixture=config.copy_mixture)
+    return T5ForConditionalGeneration(T5Config(**config.t5))
 
 
 def _plain_t5_dict(config) -> dict:
@@ -92,7 +88,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
         super().__init__()
         self.config = config
         self.vocabulary = vocabulary
-        self.t5 = _t5_class(config.copy_head)(_t5_config(config))
+        self.t5 = _make_t5(config)
 
     # ---- construction
     @classmethod
@@ -114,13 +110,13 @@ class MotionLanguageModel(Pretrained, nn.Module):
         model.t5.load_state_dict(t5.state_dict())
         return model
 
-    def add_copy_head(self) -> None:
+    def add_copy_head(self, mixture: str = "gate") -> None:
         """The same model with a copy path (language/copy.py) freshly initialised beside the trained weights."""
         if self.config.copy_head:
             return
         state = self.t5.state_dict()
-        self.config.copy_head = True
-        self.t5 = _t5_class(True)(_t5_config(self.config)).to(self.device)
+        self.config.copy_head, self.config.copy_mixture = True, mixture
+        self.t5 = _make_t5(self.config).to(self.device)
         missing, unexpected = self.t5.load_state_dict(state, strict=False)
         assert not unexpected and all(k.startswith("copy_head.") for k in missing), (missing, unexpected)
 

@@ -62,6 +62,7 @@ class LanguageTrainConfig:
     self_reference_rate: float = 0.0  # stage 2: share of t2m/m2t prompts whose first reference is the clip itself (language/data.py)
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
     copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
+    copy_mixture: str = "gate"  # how the copy path mixes with generating: "gate" or "joint" (CopyHead)
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
@@ -254,6 +255,10 @@ def train_language_model(
         raise UserInputError(f"--k must be at least 1, not {config.k}.")
     if not 0.0 <= config.motion_corruption < 1.0:
         raise UserInputError(f"--motion-corruption must be in [0, 1), not {config.motion_corruption}.")
+    from .copy import MIXTURES
+
+    if config.copy_mixture not in MIXTURES:
+        raise UserInputError(f"--copy-mixture must be one of {', '.join(MIXTURES)}, not '{config.copy_mixture}'.")
     for name in ("self_reference_rate", "self_reference_noise"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
@@ -300,7 +305,7 @@ def train_language_model(
     with torch.no_grad():
         items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
     if config.copy_head:
-        model.add_copy_head()
+        model.add_copy_head(config.copy_mixture)
     model.train()
     _fit_stage(model, items, val_items, config, out_dir / "stages" / "instruct", config.max_steps, folder.fps, factor, stage2=True)
     on_main_process(lambda: model.save_pretrained(out_dir))  # the caller writes the whole model directory (ReMoGPT.save_pretrained)
