@@ -196,3 +196,18 @@ def test_reader_rejects_files_of_the_wrong_width(tmp_path):
         folder.load_features("000002")
     with pytest.raises(UserInputError, match="does not exist"):
         folder.load_features("000003")
+
+
+def test_a_pass_over_the_whole_dataset_keeps_nothing(humanml3d_dir, run_cli, tmp_path):
+    """Statistics stream the clips (cache=False) and equal those of all clips held at once."""
+    from remogpt.motion.stats import mean_std
+
+    folder = HumanML3DFolder(humanml3d_dir)
+    ids = [i for i in folder.ids("all") if folder.has_motion(i)]
+    streamed = [folder.load_features(i, cache=False) for i in ids]
+    assert not folder._features  # nothing kept
+    code, _, err = run_cli("data", "stats", humanml3d_dir, "--out", tmp_path)
+    assert code == 0, err
+    mean, std = mean_std(streamed, folder.num_joints)
+    np.testing.assert_allclose(np.load(tmp_path / "Mean.npy"), mean, rtol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "Std.npy"), std, rtol=1e-6)

@@ -115,7 +115,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         from .data.folder import write_stats
         from .motion.stats import mean_std
 
-        mean, std = mean_std((folder.load_features(i) for i in folder.ids("train")), folder.num_joints)
+        mean, std = mean_std((folder.load_features(i, cache=False) for i in folder.ids("train")), folder.num_joints)
         write_stats(data, mean, std)
         return {"written_to": str(data)}
 

@@ -51,13 +51,20 @@ def stats(
     present = [i for i in ids if folder.has_motion(i)]
     if not present:
         raise UserInputError(f"split '{split or 'all'}' of '{directory}' has no feature files to compute statistics from.")
-    features = folder.load_many(present)
-    mean, std = mean_std(list(features.values()), folder.num_joints)
+    frames = 0
+
+    def streamed():  # one clip in memory at a time: HumanML3D with mirrors is about 4 GB of features
+        nonlocal frames
+        for motion_id in present:
+            features = folder.load_features(motion_id, cache=False)
+            frames += len(features)
+            yield features
+
+    mean, std = mean_std(streamed(), folder.num_joints)
     target = out or directory
     write_stats(target, mean, std)
     skipped = len(ids) - len(present)
     note = f" ({skipped} listed ids without a feature file skipped)" if skipped else ""
-    frames = sum(len(f) for f in features.values())
     typer.echo(f"Wrote {target / 'Mean.npy'} and {target / 'Std.npy'} from {len(present)} motions, {frames} frames{note}.")
 
 

@@ -270,8 +270,9 @@ class HumanML3DFolder:
         return motion_id in self._features or self.features_path(motion_id).is_file()
 
     # ---- loading
-    def load_features(self, motion_id: str) -> np.ndarray:
-        """(T, D) float32 raw features, validated and cached."""
+    def load_features(self, motion_id: str, cache: bool = True) -> np.ndarray:
+        """(T, D) float32 raw features, validated and cached (`cache=False`: read once, kept by nobody, for passes
+        over a whole dataset such as its statistics)."""
         cached = self._features.get(motion_id)
         if cached is not None:
             return cached
@@ -282,7 +283,8 @@ class HumanML3DFolder:
         check_finite(array, where=f"features file '{path}'")
         array = np.ascontiguousarray(array, dtype=np.float32)
         array.setflags(write=False)  # shared through the cache: nobody may edit it in place
-        self._features[motion_id] = array
+        if cache:
+            self._features[motion_id] = array
         return array
 
     def load_joints(self, motion_id: str) -> np.ndarray:

@@ -302,6 +302,6 @@ def _write_statistics(out: Path) -> str:
     ids = [i for i in folder.ids("train") if folder.has_motion(i)]
     if not ids:
         return "not written: no built clip is in the train split"
-    mean, std = mean_std(list(folder.load_many(ids).values()), folder.num_joints)
+    mean, std = mean_std((folder.load_features(i, cache=False) for i in ids), folder.num_joints)
     write_stats(out, mean, std)
     return f"Mean.npy/Std.npy from {len(ids)} train clips"
