@@ -1,6 +1,7 @@
 """Scale rehearsal: every stage of `train all` at several dataset sizes, wall time and peak memory per stage.
 
     .venv/bin/python bench/bench_scale.py --sizes 2000 5000 15000 --work /tmp/scale [--out bench/results/scale.md]
+    .venv/bin/python bench/bench_scale.py --combine a.json b.json [--out ...]   # one table from runs made apart
 
 For each size, a built-in dataset of that many motions (+ mirrors, a share with timed sub-captions) goes through
 the stages as separate `remogpt` processes: synth, statistics, tokenizer, retriever (with its text-feature cache),
@@ -99,14 +100,19 @@ def markdown(results: dict[int, dict[str, tuple[float, float]]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 5000, 15000])
-    parser.add_argument("--work", type=Path, required=True, help="scratch folder (datasets and runs; removed per size unless --keep)")
+    parser.add_argument("--work", type=Path, help="scratch folder (datasets and runs; removed per size unless --keep)")
     parser.add_argument("--workers", type=int, default=2, help="synth worker processes")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the table (markdown) and the numbers (json beside it)")
+    parser.add_argument("--combine", type=Path, nargs="+", help="no runs: one table from earlier runs' json files")
     args = parser.parse_args()
+    if not args.combine and args.work is None:
+        parser.error("--work is needed to run the stages")
 
     results: dict[int, dict[str, tuple[float, float]]] = {}
-    for size in sorted(args.sizes):
+    for path in args.combine or []:
+        results.update({int(size): {k: tuple(v) for k, v in stages.items()} for size, stages in json.loads(path.read_text()).items()})
+    for size in [] if args.combine else sorted(args.sizes):
         root = args.work / f"n{size}"
         if root.exists():
             shutil.rmtree(root)
