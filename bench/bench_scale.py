@@ -83,17 +83,23 @@ def markdown(results: dict[int, dict[str, tuple[float, float]]]) -> str:
         return "\n".join(lines)
     # the fixed cost (start-up, model set-up, the fixed steps) and the cost per motion, from the two largest sizes
     a, b = sizes[-2], sizes[-1]
-    lines += ["", f"Projection: each stage's time as fixed + per-motion cost, fitted on the {a}- and {b}-motion runs "
-              "(training steps are fixed here, so this is the data handling a real run adds to its training):", "",
-              "| stage | fixed s | ms per motion | HumanML3D (14 616) s | Motion-X (~40 500) s |", "|---|---|---|---|---|"]
+    lines += ["", f"Projection: each stage's time and peak memory as fixed + per-motion cost, fitted on the {a}- and "
+              f"{b}-motion runs (training steps are fixed here, so the time is the data handling a real run adds to its "
+              "training):", "",
+              "| stage | fixed s | ms per motion | HumanML3D (14 616): s / GiB | Motion-X (~40 500): s / GiB |", "|---|---|---|---|---|"]
     totals = [0.0, 0.0]
     for name in names:
-        per_motion = (results[b][name][0] - results[a][name][0]) / (b - a)
-        fixed = results[b][name][0] - per_motion * b
-        projected = [fixed + per_motion * n for n in (HUMANML3D_MOTIONS, MOTIONX_MOTIONS)]
-        totals = [t + p for t, p in zip(totals, projected)]
-        lines.append(f"| {name} | {fixed:.1f} | {1000 * per_motion:.2f} | {projected[0]:.0f} | {projected[1]:.0f} |")
-    lines.append(f"| all | | | {totals[0]:.0f} ({totals[0] / 60:.0f} min) | {totals[1]:.0f} ({totals[1] / 60:.0f} min) |")
+        projected = []
+        for column in (0, 1):  # seconds, MiB
+            slope = (results[b][name][column] - results[a][name][column]) / (b - a)
+            projected.append([results[b][name][column] + slope * (n - b) for n in (HUMANML3D_MOTIONS, MOTIONX_MOTIONS)])
+            if column == 0:
+                fixed, per_motion = results[b][name][0] - slope * b, slope
+        seconds, mib = projected
+        totals = [t + c for t, c in zip(totals, seconds)]
+        lines.append(f"| {name} | {fixed:.1f} | {1000 * per_motion:.2f} | {seconds[0]:.0f} / {mib[0] / 1024:.1f} | "
+                     f"{seconds[1]:.0f} / {mib[1] / 1024:.1f} |")
+    lines.append(f"| all | | | {totals[0]:.0f} s ({totals[0] / 60:.0f} min) | {totals[1]:.0f} s ({totals[1] / 60:.0f} min) |")
     return "\n".join(lines)
 
 
