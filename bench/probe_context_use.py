@@ -7,8 +7,8 @@ For the first `--clips` training clips (text-to-motion, the first caption, the f
 - "retrieved": the references retrieval gives in training (the clip excluded);
 - "no context": no Context block.
 A model that copies from its context scores far lower with the answer in the prompt than with a neighbour. For a
-model with the copy path (language/copy.py) the mean and median of its copy gate are printed too (over every target
-position, padding included). `DIR` is a
+model with the copy path (language/copy.py) the mean and median share of probability it puts on copying are printed
+too (over the target positions). `DIR` is a
 model directory (a stage-2 snapshot needs the frozen parts beside it: see bench/results/lm_self_reference.md).
 """
 
@@ -41,19 +41,16 @@ def main() -> None:
     model.lm.eval()
     print(f"model {args.model}, {len(samples)} training clips; teacher-forced loss of the target motion (nats per token)\n")
     copies = model.lm.config.copy_head
-    print("| reference | loss |" + (" copy gate: mean / median |" if copies else "") + "\n|---|---|" + ("---|" if copies else ""))
+    print("| reference | loss |" + (" copy share: mean / median |" if copies else "") + "\n|---|---|" + ("---|" if copies else ""))
+    mask = model.lm.encode_targets(targets) != -100  # target positions (padding left out)
     with torch.no_grad():
         for name, batch in prompts.items():
-            gates = []  # a copy model's gate per target position (language/copy.py)
-            hook = model.lm.t5.copy_head.gate.register_forward_hook(lambda _m, _i, out: gates.append(torch.sigmoid(out))) if copies else None
             loss = float(model.lm.loss(batch, targets))
-            if hook is None:
+            if not copies:
                 print(f"| {name} | {loss:.3f} |")
                 continue
-            hook.remove()
-            gate = gates[0].flatten().float()
-            print(f"| {name} | {loss:.3f} | {float(gate.mean()):.3f} / {float(gate.median()):.3f} |")
-
+            share = model.lm.t5.copy_head.last_copy_share[mask]  # mass the model puts on copying from the prompt
+            print(f"| {name} | {loss:.3f} | {float(share.mean()):.3f} / {float(share.median()):.3f} |")
 
 if __name__ == "__main__":
     main()

@@ -72,11 +72,14 @@ class CopyHead(nn.Module):
                 vocabulary = logits.shape[-1]
                 joint = torch.softmax(torch.cat([logits.float(), scores + self.gate(state)], -1), -1)
                 mixed = joint[..., :vocabulary].scatter_add(-1, index, joint[..., vocabulary:])
+                share = joint[..., vocabulary:].sum(-1)
             else:
                 attention = torch.softmax(scores, -1)
                 copied = torch.zeros_like(logits, dtype=torch.float32).scatter_add_(-1, index, attention)
                 gate = torch.sigmoid(self.gate(state))
                 mixed = (1 - gate) * torch.softmax(logits.float(), -1) + gate * copied
+                share = gate.squeeze(-1)
+            self.last_copy_share = share.detach()  # (B, T) probability mass on copying, for diagnostics (probes)
             return torch.log(mixed.clamp_min(1e-12))
 
 
