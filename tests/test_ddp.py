@@ -4,6 +4,7 @@ ranks; and two processes follow one process's loss curve when the global batch i
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,17 @@ def test_two_processes_follow_the_loss_curve_of_one_process_with_the_same_global
     assert curves[1].keys() == curves[2].keys() and len(curves[1]) >= 2
     for step, loss in curves[1].items():
         assert abs(curves[2][step] - loss) <= TOLERANCE * abs(loss), (step, loss, curves[2][step])
+
+
+def test_train_all_on_two_processes(synth_dir, tmp_path):
+    """The whole chain under DDP: every stage trains on both processes, the main one writes, the report is made once."""
+    out = tmp_path / "model"
+    command = [sys.executable, "-m", "remogpt.cli", "train", "all", "--data", str(synth_dir), "--out", str(out), "--preset",
+               "tiny", "--tokenizer-steps", "6", "--retriever-steps", "6", "--evaluator-steps", "6", "--lm-pretrain-steps",
+               "4", "--lm-steps", "4", "--replications", "1", "--accelerator", "cpu", "--devices", "2"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    stages = json.loads((out / "stages.json").read_text())
+    assert list(stages) == ["statistics", "tokenizer", "retriever", "database", "evaluator", "language_model", "report"]
+    assert (out / "report.md").is_file() and (out / "model.safetensors").is_file()
+    assert done.stdout.count("[tokenizer] running") == 1 and done.stdout.count("model directory:") == 1

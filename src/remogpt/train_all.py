@@ -24,7 +24,7 @@ from typing import Callable
 
 from .config import is_model_directory
 from .errors import UserInputError
-from .training import is_main_process, on_main_process
+from .training import agreed, is_main_process, on_main_process
 
 TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model")  # run by every process under DDP
 
@@ -90,8 +90,9 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
 
     say = say if is_main_process() else (lambda message: None)
 
-    def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None]) -> None:
-        if complete():
+    def stage(name: str, complete: Callable[[], bool], run: Callable[[], dict | None], alone: bool = False) -> None:
+        # every process takes the same branch (the main process's view of the files); `alone`: the main process only
+        if (complete() if alone else agreed(complete)):
             if name not in done:  # trained separately (e.g. `remogpt train tokenizer --out OUT/runs/tokenizer`)
                 mark(name, 0.0, found=True)
             ran = "found in place" if done[name].get("found") else f"{done[name]['seconds']} s when it ran"
@@ -100,7 +101,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         say(f"[{name}] running")
         start = time.perf_counter()
         details: dict = {}
-        if name in TRAINING_STAGES:
+        if name in TRAINING_STAGES or alone:
             details = run() or {}
         else:
             on_main_process(lambda: details.update(run() or {}))
@@ -185,7 +186,8 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     stage("language_model", lambda: is_model_directory(out), language_model)
 
     if settings.evaluate and is_main_process():  # the other processes are done: their part was training
-        stage("report", lambda: (out / "report.md").is_file(), lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"]))
+        report = lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"])  # noqa: E731
+        stage("report", lambda: (out / "report.md").is_file(), report, alone=True)
     return out
 
 

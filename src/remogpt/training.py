@@ -110,6 +110,19 @@ def on_main_process(write: Callable[[], Any]) -> None:
         torch.distributed.barrier()
 
 
+def agreed(question: Callable[[], Any]) -> Any:
+    """The main process's answer to `question()`, the same in every process (broadcast under a process group): a
+    step that some ranks would skip and others run (a file another rank has just written) would leave the others
+    waiting at a barrier forever."""
+    import torch
+
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return question()
+    answer = [question() if is_main_process() else None]
+    torch.distributed.broadcast_object_list(answer, src=0)
+    return answer[0]
+
+
 def _rank_agreement_class():
     import lightning
     import torch
