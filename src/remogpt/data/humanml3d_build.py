@@ -100,13 +100,6 @@ def crop(joints: np.ndarray, row: IndexRow, fps: int = 20) -> np.ndarray:
     return data
 
 
-def swap_left_right(joints: np.ndarray) -> np.ndarray:
-    """The reference's mirror of (T, 22+, 3) joints: x negated, left and right chains swapped (first 22 joints)."""
-    from ..motion.mirror import mirror_joints
-
-    return mirror_joints(joints[:, :22])
-
-
 # ------------------------------------------------------------------------------------------------- one source
 _MODELS: dict[str, object] = {}
 
@@ -136,6 +129,7 @@ def _build_source(job: dict) -> list[tuple[str, str]]:
 
     torch.set_num_threads(1)
     from ..motion.features import features_to_joints, joints_to_features
+    from ..motion.mirror import mirror_joints  # the reference's swap_left_right on the 22 body joints
     from .folder import write_motion
 
     joints = _source_joints(job)
@@ -149,7 +143,7 @@ def _build_source(job: dict) -> list[tuple[str, str]]:
             results.append((row.name, f"crop [{row.start}, {row.end}) leaves {len(clip)} frames"))
             continue
         try:
-            for name, positions in ((row.name, clip), ("M" + row.name, swap_left_right(clip))):
+            for name, positions in ((row.name, clip), ("M" + row.name, mirror_joints(clip))):
                 features = joints_to_features(positions)
                 write_motion(job["out"], name, features=features, joints=features_to_joints(features))
         except UserInputError as error:
@@ -224,14 +218,15 @@ def build_humanml3d(settings: BuildSettings, say: Callable[[str], None] = print)
             f"folders such as {', '.join(sorted(datasets)[:4])}, each with its .npz files)."
         )
     out.mkdir(parents=True, exist_ok=True)
-    jobs, skipped = [], 0
+    jobs, ids = [], set()  # ids: the clips in the folder (already built, or built below)
     for path, source_rows in by_source.items():
         todo = [row for row in source_rows if not _done(out, row.name)]
-        skipped += len(source_rows) - len(todo)
+        ids.update(row.name for row in source_rows if row not in todo)
         if todo:
             jobs.append({"path": str(path), "rows": todo, "out": str(out), "models": models, "humanact12": todo[0].is_humanact12})
     say(f"{len(rows)} index rows: {sum(len(j['rows']) for j in jobs)} clips to build from {len(jobs)} sources, "
-        f"{skipped} already built, {len(absent)} with an absent source")  # fmt: skip
+        f"{len(ids)} already built, {len(absent)} with an absent source")  # fmt: skip
+    skipped = len(ids)
 
     failed: dict[str, str] = {}
     built = 0
@@ -243,11 +238,11 @@ def build_humanml3d(settings: BuildSettings, say: Callable[[str], None] = print)
                 failed[name] = problem
             else:
                 built += 1
+                ids.add(name)
         if time.perf_counter() - last > 10 or done == len(jobs):
             last = time.perf_counter()
             say(f"  {done}/{len(jobs)} sources, {built} clips built ({last - started:.0f} s)")
 
-    ids = {row.name for row in rows if _done(out, row.name)}
     texts_missing = []
     (out / "texts").mkdir(exist_ok=True)
     for name in sorted(ids):

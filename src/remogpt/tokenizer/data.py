@@ -19,14 +19,15 @@ def load_split(folder: HumanML3DFolder, split: str, min_frames: int = 1) -> list
 
 
 class WindowDataset(Dataset):
-    """Normalised windows of `window` frames (as T2M-GPT's VQMotionDataset). An item is (motion index, draw): the
-    window's start is drawn from `draw`, so the sampler (StepBatchSampler) decides everything random about a batch.
+    """Normalised windows of `window` frames (as T2M-GPT's VQMotionDataset). An item is (motion index, epoch), as
+    training.StepBatches yields it: the window's start is drawn from (seed, epoch, index), so everything random about
+    a batch follows the step.
 
     Motions shorter than the window are left out.
     """
 
-    def __init__(self, motions: Sequence[np.ndarray], mean: np.ndarray, std: np.ndarray, window: int = 64):
-        self.window = int(window)
+    def __init__(self, motions: Sequence[np.ndarray], mean: np.ndarray, std: np.ndarray, window: int = 64, seed: int = 0):
+        self.window, self.seed = int(window), seed
         self.motions = [((m - mean) / std).astype(np.float32) for m in motions if len(m) >= self.window]
         if not self.motions:
             raise UserInputError(f"no training motion has at least {self.window} frames (the training window).")
@@ -35,39 +36,23 @@ class WindowDataset(Dataset):
         return len(self.motions)
 
     def __getitem__(self, item: tuple[int, int]) -> torch.Tensor:
-        index, draw = item
+        index, epoch = item
         motion = self.motions[index]
-        start = np.random.default_rng(draw).integers(0, len(motion) - self.window + 1)
+        start = np.random.default_rng((self.seed, epoch, index)).integers(0, len(motion) - self.window + 1)
         return torch.from_numpy(motion[start : start + self.window])
 
 
-class StepBatchSampler:
-    """Batches as a function of (seed, step): the batch of step s holds the items of batch s mod B of the epoch
-    s // B's permutation (B batches an epoch, each item once; a dataset smaller than a batch is cycled), each with a
-    draw for its random crop. It starts at `start` (set to the global step when a run resumes) and never ends
-    (training stops at max_steps), so a resumed run sees exactly the batches an uninterrupted one would have."""
+def window_batches(size: int, batch_size: int, seed: int):
+    """epoch -> that epoch's batches of a seeded permutation (cycled when the dataset is smaller than a batch), and
+    the batches an epoch holds: for training.StepBatches, which makes them a function of (seed, step)."""
+    per_epoch = max(1, size // batch_size)
 
-    def __init__(self, size: int, batch_size: int, seed: int):
-        self.size, self.batch_size, self.seed = size, batch_size, seed
-        self.per_epoch = max(1, size // batch_size)
-        self.start = 0
+    def epoch_batches(epoch: int) -> list[list[int]]:
+        rng = np.random.default_rng((seed, epoch))
+        order = np.concatenate([rng.permutation(size) for _ in range(-(-batch_size // size))])
+        return [order[p * batch_size : (p + 1) * batch_size].tolist() for p in range(per_epoch)]
 
-    def batch(self, step: int) -> list[tuple[int, int]]:
-        epoch, position = divmod(step, self.per_epoch)
-        rng = np.random.default_rng((self.seed, epoch))
-        order = np.concatenate([rng.permutation(self.size) for _ in range(-(-self.batch_size // self.size))])
-        chosen = order[position * self.batch_size : (position + 1) * self.batch_size]
-        draws = np.random.default_rng((self.seed, epoch, position)).integers(0, 2**63 - 1, len(chosen))
-        return [(int(i), int(d)) for i, d in zip(chosen, draws)]
-
-    def __iter__(self):
-        from ..training import process_rank
-
-        rank, world = process_rank()
-        step = self.start
-        while True:
-            yield self.batch(step * world + rank)  # under DDP each process takes its own batch of the step
-            step += 1
+    return epoch_batches, per_epoch
 
 
 class WholeMotionDataset(Dataset):

@@ -28,8 +28,11 @@ from ..data.folder import HumanML3DFolder
 from ..errors import UserInputError
 from ..motion.features import feature_groups, num_joints_for_dim
 from ..pretrained import MODEL_SUBDIR
-from ..training import HARDWARE_FIELDS, checkpoint_step, fit, hardware, last_checkpoint, loader_options, make_trainer, on_main_process, seed_everything, write_run_config
-from .data import StepBatchSampler, WholeMotionDataset, WindowDataset, load_split, pad_collate
+from ..training import (
+    HARDWARE_FIELDS, StepBatches, fit, hardware, last_checkpoint, loader_options, make_trainer, on_main_process, resume_step,
+    seed_everything, write_run_config,
+)
+from .data import WholeMotionDataset, WindowDataset, load_split, pad_collate, window_batches
 from .metrics import reconstruction_metrics
 from .model import MODEL_PRESETS, MotionTokenizer, TokenizerConfig, make_quantizer
 
@@ -143,7 +146,7 @@ class TokenizerModule(lightning.LightningModule):
             "codes": codes,
         }
 
-    # Exact resume: the batches (StepBatchSampler) and the quantizer's own randomness (k-means initialisation,
+    # Exact resume: the batches (training.StepBatches) and the quantizer's own randomness (k-means initialisation,
     # dead-code resets) are functions of (seed, step), so a run stopped and resumed trains like one that was not.
     def on_train_batch_start(self, batch, batch_idx: int) -> None:
         torch.manual_seed(self.config.seed * 1_000_003 + self.trainer.global_step)
@@ -227,11 +230,9 @@ def train_tokenizer(
     out_dir = Path(out_dir)
     seed_everything(config.seed)
     write_run_config(out_dir, config, may_change=("max_steps", *HARDWARE_FIELDS))
-    windows = WindowDataset(train_motions, mean, std, window=config.window)
-    sampler = StepBatchSampler(len(windows), config.batch_size, config.seed)
-    if last_checkpoint(out_dir) is not None:  # resuming: go on with the batch the run stopped before
-        sampler.start = checkpoint_step(last_checkpoint(out_dir))
-    train_loader = DataLoader(windows, batch_sampler=sampler, **loader_options(config))
+    windows = WindowDataset(train_motions, mean, std, window=config.window, seed=config.seed)
+    batches = StepBatches(*window_batches(len(windows), config.batch_size, config.seed), start=resume_step(out_dir))
+    train_loader = DataLoader(windows, batch_sampler=batches, **loader_options(config))
     val_loader = DataLoader(
         WholeMotionDataset(val_motions, mean, std, multiple=factor),
         batch_size=32,
