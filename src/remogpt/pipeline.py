@@ -82,6 +82,7 @@ class ReMoGPT:
         self.retriever, self.database = retriever, database
         self.config = config or ReMoGPTConfig(retrieval="none")
         self.evaluator_dir: Path | None = None  # the evaluator shipped beside the model, when loaded from a directory
+        self.database_source: str | None = None  # another database in use (use_database), for results' provenance
         self._scope = None  # notices.PromptScope of the database's captions, built on first use
         mode = self.config.retrieval if database is not None else "none"
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
@@ -369,6 +370,39 @@ class ReMoGPT:
         return [text for text, _ in self.caption_motions(motions)]
 
     # ---- the database and the tokenizer as services (the server and the CLI use these, never the parts)
+    def use_database(self, directory: str | os.PathLike) -> None:
+        """Retrieve the prompt's references from another database (`remogpt index build` with this model's retriever
+        and motion tokenizer, over any dataset: the paper's Motion-X-as-database experiment). Checked, not trusted:
+        its stored caption embeddings must be what this model's retriever computes, and its motion tokens must be
+        codes of this model's tokenizer."""
+        from .language.context import ContextRetriever
+        from .retrieval.database import RetrievalDatabase
+
+        if self.config.retrieval == "none" or self.retriever is None:
+            raise UserInputError("this model was trained without retrieved context, so it has no use for a --database.")
+        database = RetrievalDatabase.load(directory)
+        if database.tokens is None:
+            raise UserInputError(
+                f"database '{directory}' holds no motion tokens; build it with `remogpt index build --tokenizer "
+                "MODEL/motion_tokenizer`, the model's own tokenizer."
+            )
+        codebook = self.motion_tokenizer.config.codebook_size
+        if any(code < 0 or code >= codebook for codes in database.tokens for code in codes):
+            raise UserInputError(f"database '{directory}' holds motion codes outside this model's codebook of {codebook}.")
+        probe = min(8, len(database.pair_captions))
+        stored = database.text_embeddings[:probe]
+        computed = self.retriever.embed_texts(list(database.pair_captions[:probe]))
+        if stored.shape != computed.shape or not np.allclose(stored, computed, atol=1e-3):
+            raise UserInputError(
+                f"database '{directory}' was built with another retriever than this model's; build it with "
+                "`remogpt index build --retriever MODEL/retriever --tokenizer MODEL/motion_tokenizer`."
+            )
+        from .io import portable
+
+        self.database, self._scope = database, None
+        self.database_source = portable(str(Path(directory).resolve()))
+        self.context = ContextRetriever(self.retriever, database, self.lm.vocabulary, self.config.retrieval, self.config.k)
+
     @property
     def retrieval(self) -> str:
         """The retrieval setting prompts are built with ("none" without a database)."""

@@ -17,10 +17,12 @@ def check(
     """List every problem of a dataset folder, one per line; exit 1 if there are any, 0 if it is clean."""
     import time
 
-    from ..data.check import check_folder, summarize
+    from ..data.check import check_folder, layout_notes, summarize
 
     started = time.perf_counter()
     problems = check_folder(directory)
+    for note in layout_notes(directory):
+        typer.echo(f"note: {note}")
     for problem in problems:
         try:
             where = problem.path.relative_to(directory)

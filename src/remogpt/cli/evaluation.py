@@ -19,13 +19,25 @@ def _device(name: str) -> str:
     return pick_device(name)
 
 
-def _model(model: Optional[Path], device: str):
-    """The model `--model DIR` names (None: the real-data rows only)."""
+def _model(model: Optional[Path], device: str, database: Optional[Path] = None):
+    """The model `--model DIR` names (None: the real-data rows only), with `--database` in place of its own."""
+    from ..errors import UserInputError
+
     if model is None:
+        if database is not None:
+            raise UserInputError("--database needs a --model whose prompts it fills.")
         return None
     from ..pipeline import load_evaluable
 
-    return load_evaluable(model, device=_device(device))
+    loaded = load_evaluable(model, device=_device(device))
+    if database is not None:
+        if not hasattr(loaded, "use_database"):
+            raise UserInputError(f"--model '{model}' is an evaluation stand-in, which retrieves nothing; --database does not apply.")
+        loaded.use_database(database)
+    return loaded
+
+
+DATABASE_HELP = "Retrieve the model's references from this database instead of its own (the Motion-X-as-database experiment)."
 
 
 def _evaluator_dir(evaluator: Optional[Path], data: Path) -> Path:
@@ -157,6 +169,7 @@ def evaluate_t2m_command(
     context_guidance: Optional[float] = typer.Option(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (default: the model's)."
     ),
+    database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
 ):
     """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
     from ..errors import UserInputError
@@ -167,7 +180,7 @@ def evaluate_t2m_command(
     if candidates is not None and candidates < 1:
         raise UserInputError(f"--candidates must be >= 1, got {candidates}.")
     result, markdown = run_t2m(
-        data=data, model=_model(model, device), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        data=data, model=_model(model, device, database), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
         candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance,
@@ -193,6 +206,7 @@ def evaluate_m2t_command(
     out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
+    database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
 ):
     """Motion-to-text protocol: BLEU@1-4, ROUGE-L, CIDEr-D, BERTScore, and R-precision / MM-Dist of captions."""
     from ..errors import UserInputError
@@ -203,7 +217,7 @@ def evaluate_m2t_command(
     if beams < 1:
         raise UserInputError(f"--beams must be >= 1, got {beams}.")
     result, markdown = run_m2t(
-        data=data, model=_model(model, device), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        data=data, model=_model(model, device, database), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, preprocess=preprocess, references=references, bertscore=bertscore,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True), beams=beams,
     )  # fmt: skip

@@ -92,10 +92,16 @@ def train_lm_command(
     say_once(f"model written to {out}")
 
 
-def _load_model(model: Optional[Path]):
+def _load_model(model: Optional[Path], database: Optional[Path] = None):
     from ..pipeline import ReMoGPT
 
-    return ReMoGPT.from_pretrained(model)
+    loaded = ReMoGPT.from_pretrained(model)
+    if database is not None:
+        loaded.use_database(database)
+    return loaded
+
+
+DATABASE_HELP = "Retrieve the prompt's references from this database instead of the model's (`remogpt index build` with its retriever and tokenizer)."
 
 
 def _print_notices(notices) -> None:
@@ -132,6 +138,7 @@ def generate_command(
         None, "--timeline", help='Steps from a file, one JSON object a line: {"text": "walk forward", "seconds": 8}.'
     ),
     transition: float = typer.Option(1.0, "--transition", help="Seconds of each bridge between steps (0 = none)."),
+    database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
 ):
     """Generate a motion from text: one clip, or a longer motion from several steps (one continuous motion)."""
     from ..timeline import Step, parse_steps, read_timeline
@@ -139,7 +146,7 @@ def generate_command(
     if (text is None) == (timeline is None):
         raise UserInputError("give either a TEXT or --timeline FILE (not both).")
     _check_output(output, features)
-    remogpt = _load_model(model)
+    remogpt = _load_model(model, database)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
         remogpt.sampling.candidates = candidates
@@ -280,9 +287,10 @@ def caption_command(
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
     show_context: bool = typer.Option(False, "--show-context", help="Print the retrieved references."),
     beams: int = typer.Option(1, help="Beam search width (1 = greedy)."),
+    database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
 ):
     """Describe a motion in words."""
-    remogpt = _load_model(model)
+    remogpt = _load_model(model, database)
     features = _read_motion(motion, remogpt)
     remogpt.sampling.caption_beams = beams
     remogpt.sampling.check()

@@ -18,15 +18,14 @@ import numpy as np
 
 from ..errors import UserInputError
 from .folder import (
-    FEATURES_DIR,
     FORMATS,
     FORMATS_BY_JOINTS,
-    JOINTS_DIR,
     MEAN_FILE,
     STANDARD_SPLITS,
     STD_FILE,
-    TEXTS_DIR,
     DatasetFormat,
+    Layout,
+    detect_layout,
     parse_caption_line,
 )
 
@@ -113,7 +112,7 @@ def inspect_npy(path: Path, what: str) -> _Npy:
     return result
 
 
-def _check_captions(path: Path, fps: float | None, frames: int | None) -> list[Problem]:
+def _check_captions(path: Path, fps: float | None, frames: int | None, plain: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -128,7 +127,7 @@ def _check_captions(path: Path, fps: float | None, frames: int | None) -> list[P
             problems.append(Problem(path, f"line {number} is blank.", "caption"))
             continue
         try:
-            caption = parse_caption_line(line, line_number=number, source=path.name)
+            caption = parse_caption_line(line, line_number=number, source=path.name, plain=plain)
         except UserInputError as error:
             problems.append(Problem(path, str(error), "caption"))
             continue
@@ -146,10 +145,20 @@ def _check_captions(path: Path, fps: float | None, frames: int | None) -> list[P
     return problems
 
 
-def _listing(directory: Path, suffix: str) -> dict[str, Path]:
-    """id -> path of the visible files with a suffix (hidden files are temporaries, not ids)."""
-    if not directory.is_dir():
+def _listing(directory: Path | None, suffix: str, nested: bool = False) -> dict[str, Path]:
+    """id -> path of the visible files with a suffix (hidden files are temporaries, not ids); `nested`: ids may
+    name sub-folders (Motion-X's 'humanml/000001')."""
+    if directory is None or not directory.is_dir():
         return {}
+    if nested:
+        found = {}
+        for folder, subfolders, files in os.walk(directory):
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+            prefix = Path(folder).relative_to(directory)
+            for name in files:
+                if name.endswith(suffix) and not name.startswith("."):
+                    found[(prefix / name[: -len(suffix)]).as_posix()] = Path(folder) / name
+        return found
     with os.scandir(directory) as entries:
         return {
             e.name[: -len(suffix)]: Path(e.path)
@@ -197,7 +206,7 @@ def _check_stats(root: Path, fmt: DatasetFormat | None) -> list[Problem]:
     return problems
 
 
-def _check_split(path: Path, features: dict[str, Path], have_features_dir: bool) -> list[Problem]:
+def _check_split(path: Path, features: dict[str, Path], have_features_dir: bool, features_dir: str) -> list[Problem]:
     problems: list[Problem] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -213,7 +222,7 @@ def _check_split(path: Path, features: dict[str, Path], have_features_dir: bool)
         for motion_id in dict.fromkeys(ids):
             if motion_id not in features:
                 problems.append(
-                    Problem(path, f"id '{motion_id}' has no feature file {FEATURES_DIR}/{motion_id}.npy.", "split")
+                    Problem(path, f"id '{motion_id}' has no feature file {features_dir}/{motion_id}.npy.", "split")
                 )
     return problems
 
@@ -222,19 +231,23 @@ def check_folder(root: str | os.PathLike, *, workers: int | None = None) -> list
     """Every problem found in a HumanML3D-layout folder (an empty list means the folder is clean).
 
     Required: new_joint_vecs/, texts/, Mean.npy, Std.npy, train/val/test.txt. new_joints/, all.txt and
-    train_val.txt are optional, but checked when present. Raises UserInputError if ROOT is not a folder.
+    train_val.txt are optional, but checked when present. A Motion-X folder is checked in its own layout
+    (folder.detect_layout; `layout_notes` says how it differs). Raises UserInputError if ROOT is not a folder.
     """
     root = Path(root)
     if not root.is_dir():
         raise UserInputError(f"dataset folder '{root}' does not exist or is not a folder.")
+    layout = detect_layout(root)
+    features_dir, joints_dir, texts_dir = layout.features_dir, layout.joints_dir, layout.texts_dir
     problems: list[Problem] = []
-    for folder in (FEATURES_DIR, TEXTS_DIR):
+    for folder in (features_dir, texts_dir):
         if not (root / folder).is_dir():
             problems.append(Problem(root / folder, f"the {folder}/ folder is missing.", "missing"))
 
-    features = _listing(root / FEATURES_DIR, ".npy")
-    joints = _listing(root / JOINTS_DIR, ".npy")
-    texts = _listing(root / TEXTS_DIR, ".txt")
+    nested = layout.plain_captions  # Motion-X's ids name sub-folders
+    features = _listing(root / features_dir, ".npy", nested)
+    joints = _listing(root / joints_dir if joints_dir else None, ".npy", nested)
+    texts = _listing(root / texts_dir, ".txt", nested)
     workers = workers or min(16, 4 * (os.cpu_count() or 1))
 
     # Pass 1: every array file (header, size, NaN/inf), in parallel.
@@ -258,10 +271,10 @@ def check_folder(root: str | os.PathLike, *, workers: int | None = None) -> list
                 problems.append(Problem(path, f"features have shape {shape}, expected {want} with T > 0.", "shape"))
             else:
                 frames[motion_id] = shape[0]
-        if motion_id not in texts and (root / TEXTS_DIR).is_dir():
-            problems.append(Problem(path, f"motion has no caption file {TEXTS_DIR}/{motion_id}.txt.", "missing"))
+        if motion_id not in texts and (root / texts_dir).is_dir():
+            problems.append(Problem(path, f"motion has no caption file {texts_dir}/{motion_id}.txt.", "missing"))
         if joints and motion_id not in joints:
-            problems.append(Problem(path, f"motion has no joints file {JOINTS_DIR}/{motion_id}.npy.", "missing"))
+            problems.append(Problem(path, f"motion has no joints file {joints_dir}/{motion_id}.npy.", "missing"))
 
     for motion_id in sorted(joints):
         info = joint_info[motion_id]
@@ -276,8 +289,8 @@ def check_folder(root: str | os.PathLike, *, workers: int | None = None) -> list
             want = f"(T, {fmt.num_joints}, 3)" if fmt else "(T, 22, 3) or (T, 21, 3)"
             problems.append(Problem(path, f"joints have shape {shape}, expected {want} with T > 0.", "shape"))
         elif motion_id not in features:
-            if (root / FEATURES_DIR).is_dir():  # a missing folder is one problem, already reported
-                problems.append(Problem(path, f"joints file has no feature file {FEATURES_DIR}/{motion_id}.npy.", "orphan"))
+            if (root / features_dir).is_dir():  # a missing folder is one problem, already reported
+                problems.append(Problem(path, f"joints file has no feature file {features_dir}/{motion_id}.npy.", "orphan"))
         elif motion_id in frames and frames[motion_id] != shape[0]:
             problems.append(
                 Problem(path, f"joints have {shape[0]} frames but the features have {frames[motion_id]}.", "frames")
@@ -285,25 +298,31 @@ def check_folder(root: str | os.PathLike, *, workers: int | None = None) -> list
 
     # Pass 2: captions (frame counts let us flag spans that start after the clip).
     def caption_problems(motion_id: str) -> list[Problem]:
-        return _check_captions(texts[motion_id], fmt.fps if fmt else None, frames.get(motion_id))
+        return _check_captions(texts[motion_id], fmt.fps if fmt else None, frames.get(motion_id), layout.plain_captions)
 
     caption_ids = sorted(texts)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for motion_id, found in zip(caption_ids, pool.map(caption_problems, caption_ids)):
             problems += found
-            if motion_id not in features and (root / FEATURES_DIR).is_dir():
+            if motion_id not in features and (root / features_dir).is_dir():
                 problems.append(
-                    Problem(texts[motion_id], f"caption file has no feature file {FEATURES_DIR}/{motion_id}.npy.", "orphan")
+                    Problem(texts[motion_id], f"caption file has no feature file {features_dir}/{motion_id}.npy.", "orphan")
                 )
 
     problems += _check_stats(root, fmt)
     for split in STANDARD_SPLITS:
         path = root / f"{split}.txt"
         if path.is_file():
-            problems += _check_split(path, features, (root / FEATURES_DIR).is_dir())
+            problems += _check_split(path, features, (root / features_dir).is_dir(), features_dir)
         elif split in REQUIRED_SPLITS:
             problems.append(Problem(path, f"split file {split}.txt is missing.", "missing"))
     return problems
+
+
+def layout_notes(root: str | os.PathLike) -> list[str]:
+    """How the folder's layout differs from HumanML3D's (empty for HumanML3D, KIT-ML and the built-in dataset)."""
+    layout: Layout = detect_layout(root)
+    return [f"{layout.name} layout: {difference}." for difference in layout.differences]
 
 
 def summarize(problems: list[Problem]) -> str:

@@ -8,6 +8,11 @@ Layout (see docs/humanml3d.md §1)::
     ROOT/Mean.npy, ROOT/Std.npy    (D,) feature statistics
     ROOT/{train,val,test,all,train_val}.txt   one id per line
 
+Motion-X's HumanML3D-format release is read as published (`Layout`, `detect_layout`): features in
+motion_data/vector_263/ (or vector_263/), captions in texts/semantic_labels/ as plain sentences without the
+word/POS field (tagged here by the rule tagger, data/synth/tagger.py, where the evaluator needs tokens), ids with
+sub-folders ("humanml/000001", "fitness/subset_0032/Plank_clip_18"), its own Mean.npy/Std.npy at the root.
+
 Samples follow the reference loader of Guo et al. (Text2MotionDatasetV2): a clip is kept only when
 min_frames <= T < max_frames; its whole-clip captions (span 0#0) form one sample named by the id; each timed caption
 becomes its own sample holding the slice motion[int(start*fps):int(end*fps)], kept only when the slice passes the
@@ -35,6 +40,43 @@ TEXTS_DIR = "texts"
 MEAN_FILE = "Mean.npy"
 STD_FILE = "Std.npy"
 STANDARD_SPLITS = ("train", "val", "test", "all", "train_val")
+MOTIONX_FEATURE_DIRS = ("motion_data/vector_263", "vector_263")  # where Motion-X's body-only 263-d features live
+MOTIONX_TEXTS_DIR = "texts/semantic_labels"
+TOMATO_WIDTH = 623  # Motion-X's whole-body features (52 joints); the body-only 263 are a slice of them
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a folder keeps its files. HumanML3D, KIT-ML and the built-in dataset share one layout; Motion-X's
+    HumanML3D-format release differs in the folder names, plain captions and ids with sub-folders."""
+
+    name: str
+    features_dir: str
+    joints_dir: str | None  # None: no joint positions of the 22/21-joint skeleton in the folder
+    texts_dir: str
+    plain_captions: bool = False  # caption lines may be plain sentences (no word/POS, no span)
+    differences: tuple[str, ...] = ()  # what `data check` says differs from HumanML3D's layout
+
+
+HUMANML3D_LAYOUT = Layout("HumanML3D", FEATURES_DIR, JOINTS_DIR, TEXTS_DIR)
+
+
+def detect_layout(root: str | os.PathLike) -> Layout:
+    """Motion-X's layout when its body-only features folder is there, HumanML3D's otherwise."""
+    root = Path(root)
+    features_dir = next((d for d in MOTIONX_FEATURE_DIRS if (root / d).is_dir()), None)
+    if features_dir is None:
+        return HUMANML3D_LAYOUT
+    texts_dir = MOTIONX_TEXTS_DIR if (root / MOTIONX_TEXTS_DIR).is_dir() else TEXTS_DIR
+    return Layout(
+        "Motion-X", features_dir, None, texts_dir, plain_captions=True,
+        differences=(
+            f"features in {features_dir}/ (Motion-X's body-only 263-d vectors), not {FEATURES_DIR}/",
+            f"captions in {texts_dir}/; lines without the word/POS field are tagged by remogpt's rule tagger",
+            "ids name sub-folders (e.g. humanml/000001); mirrors only where a name starts with M (the humanml subset)",
+            f"no {JOINTS_DIR}/ of the 22-joint skeleton: joints are recovered from the features when needed",
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,10 +140,18 @@ def _parse_time(value: str, what: str, where: str) -> float:
 
 
 def parse_caption_line(
-    line: str, *, source: str | os.PathLike | None = None, line_number: int | None = None
+    line: str, *, source: str | os.PathLike | None = None, line_number: int | None = None, plain: bool = False
 ) -> Caption:
-    """Parse `caption#word/POS word/POS ...#start#end`; a malformed line raises UserInputError naming file and line."""
+    """Parse `caption#word/POS word/POS ...#start#end`; a malformed line raises UserInputError naming file and line.
+
+    With `plain`, a line without any '#' is a plain sentence describing the whole clip (Motion-X's semantic labels);
+    its word/POS tokens come from the rule tagger, since the evaluator's text encoder reads them."""
     where = _where(source, line_number)
+    if plain and "#" not in line:
+        text = " ".join(line.split())
+        if not text:
+            raise UserInputError(f"{where} has an empty caption.")
+        return Caption(text=text, tokens=rule_tokens(text))
     fields = line.strip().split("#")
     if len(fields) != 4:
         raise UserInputError(
@@ -130,8 +180,8 @@ def format_caption_line(caption: Caption) -> str:
     return f"{caption.text}#{' '.join(caption.tokens)}#{float(caption.start)!r}#{float(caption.end)!r}"
 
 
-def parse_caption_file(path: str | os.PathLike) -> list[Caption]:
-    """Every caption of a texts/<id>.txt file; an empty file or a blank line is an error."""
+def parse_caption_file(path: str | os.PathLike, plain: bool = False) -> list[Caption]:
+    """Every caption of a texts/<id>.txt file; an empty file or a blank line is an error (`plain`: see parse_caption_line)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -139,7 +189,7 @@ def parse_caption_file(path: str | os.PathLike) -> list[Caption]:
         raise UserInputError(f"caption file '{path}' is not UTF-8 text.") from None
     if not lines:
         raise UserInputError(f"caption file '{path}' is empty, expected one caption per line.")
-    return [parse_caption_line(line, source=path, line_number=number) for number, line in enumerate(lines, 1)]
+    return [parse_caption_line(line, source=path, line_number=number, plain=plain) for number, line in enumerate(lines, 1)]
 
 
 # --------------------------------------------------------------------------------------------------- samples
@@ -158,16 +208,34 @@ class Sample:
 
 
 def mirror_id(motion_id: str) -> str:
-    """HumanML3D names each mirrored clip 'M' + id: '000021' <-> 'M000021'."""
-    return motion_id[1:] if is_mirror(motion_id) else "M" + motion_id
+    """HumanML3D names each mirrored clip 'M' + id: '000021' <-> 'M000021' (Motion-X: 'humanml/000021' <->
+    'humanml/M000021', the file name only)."""
+    folder, slash, name = motion_id.rpartition("/")
+    return folder + slash + (name[1:] if name.startswith("M") else "M" + name)
 
 
 def is_mirror(motion_id: str) -> bool:
-    return motion_id.startswith("M")
+    return motion_id.rpartition("/")[2].startswith("M")
 
 
 def _timed_name(motion_id: str, caption: Caption) -> str:
     return f"{motion_id}@{caption.start!r}-{caption.end!r}"
+
+
+def rule_tokens(text: str) -> list[str]:
+    """HumanML3D-style word/POS tokens of a plain sentence from the rule tagger (spaCy is not installable offline)."""
+    from .synth.tagger import token_field
+
+    return token_field(text)
+
+
+def _npy_files(directory: Path) -> list[Path]:
+    """Every visible .npy file under a folder, sub-folders included (Motion-X ids), sorted."""
+    found = []
+    for folder, subfolders, files in os.walk(directory):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found += [Path(folder) / f for f in sorted(files) if f.endswith(".npy") and not f.startswith(".")]
+    return found
 
 
 def _io_workers() -> int:
@@ -182,6 +250,7 @@ class HumanML3DFolder:
         self.root = Path(root)
         if not self.root.is_dir():
             raise UserInputError(f"dataset folder '{self.root}' does not exist or is not a folder.")
+        self.layout = detect_layout(self.root)
         self._format: DatasetFormat | None = None
         self._features: dict[str, np.ndarray] = {}
         self._captions: dict[str, list[Caption]] = {}
@@ -191,13 +260,15 @@ class HumanML3DFolder:
 
     # ---- paths
     def features_path(self, motion_id: str) -> Path:
-        return self.root / FEATURES_DIR / f"{motion_id}.npy"
+        return self.root / self.layout.features_dir / f"{motion_id}.npy"
 
     def joints_path(self, motion_id: str) -> Path:
-        return self.root / JOINTS_DIR / f"{motion_id}.npy"
+        if self.layout.joints_dir is None:
+            raise UserInputError(f"the {self.layout.name} folder '{self.root}' holds no {self.num_joints}-joint positions; use its features.")
+        return self.root / self.layout.joints_dir / f"{motion_id}.npy"
 
     def captions_path(self, motion_id: str) -> Path:
-        return self.root / TEXTS_DIR / f"{motion_id}.txt"
+        return self.root / self.layout.texts_dir / f"{motion_id}.txt"
 
     # ---- format
     @property
@@ -221,10 +292,10 @@ class HumanML3DFolder:
 
     def _infer_format(self) -> DatasetFormat:
         candidates = [self.root / MEAN_FILE]
-        for folder in (FEATURES_DIR, JOINTS_DIR):
-            directory = self.root / folder
-            if directory.is_dir():
-                first = next((p for p in sorted(directory.iterdir()) if p.suffix == ".npy"), None)
+        for folder in (self.layout.features_dir, self.layout.joints_dir):
+            directory = self.root / folder if folder else None
+            if directory is not None and directory.is_dir():
+                first = next(iter(_npy_files(directory)), None)
                 if first is not None:
                     candidates.append(first)
         for path in candidates:
@@ -234,10 +305,16 @@ class HumanML3DFolder:
                 shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
             except (ValueError, OSError, EOFError):
                 continue  # a broken file: let the next candidate decide, `data check` reports it
-            if path.parent.name == JOINTS_DIR and len(shape) == 3 and shape[1] in FORMATS_BY_JOINTS:
+            joints = self.layout.joints_dir is not None and path.is_relative_to(self.root / self.layout.joints_dir)
+            if joints and len(shape) == 3 and shape[1] in FORMATS_BY_JOINTS:
                 return FORMATS_BY_JOINTS[shape[1]]
-            if path.parent.name != JOINTS_DIR and shape and shape[-1] in FORMATS:
+            if not joints and shape and shape[-1] in FORMATS:
                 return FORMATS[shape[-1]]
+            if shape and shape[-1] == TOMATO_WIDTH:
+                raise UserInputError(
+                    f"'{path}' holds Motion-X's {TOMATO_WIDTH}-d whole-body features; make the body-only 263-d ones "
+                    "with Motion-X's tomato_represenation/motionx2humanml/transfer_to_body_only_humanml.py (it writes vector_263/)."
+                )
             raise UserInputError(
                 f"'{path}' has shape {shape}, expected features of width 263 (HumanML3D) or 251 (KIT-ML)."
             )
@@ -261,10 +338,10 @@ class HumanML3DFolder:
                 raise UserInputError(
                     f"split '{split}' has no file '{path}' (available splits: {', '.join(available) or 'none'})."
                 )
-        directory = self.root / FEATURES_DIR
+        directory = self.root / self.layout.features_dir
         if not directory.is_dir():
-            raise UserInputError(f"dataset folder '{self.root}' has no {FEATURES_DIR}/ folder and no all.txt.")
-        return sorted(p.stem for p in directory.glob("*.npy"))
+            raise UserInputError(f"dataset folder '{self.root}' has no {self.layout.features_dir}/ folder and no all.txt.")
+        return sorted(str(p.relative_to(directory).with_suffix("")) for p in _npy_files(directory))
 
     def has_motion(self, motion_id: str) -> bool:
         return motion_id in self._features or self.features_path(motion_id).is_file()
@@ -303,7 +380,7 @@ class HumanML3DFolder:
         path = self.captions_path(motion_id)
         if not path.is_file():
             raise UserInputError(f"caption file '{path}' does not exist.")
-        captions = parse_caption_file(path)
+        captions = parse_caption_file(path, plain=self.layout.plain_captions)
         self._captions[motion_id] = captions
         return captions
 

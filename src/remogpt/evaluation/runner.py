@@ -98,6 +98,7 @@ def run_t2m(
         model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
     result["provenance"]["sampling"] = _sampling(model)
+    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
     return result, t2m_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -144,6 +145,7 @@ def run_m2t(
     # what the captioner decoded with, read back from it rather than echoed from the argument
     result["provenance"]["caption_beams"] = model.sampling.caption_beams if hasattr(model, "sampling") else None
     result["provenance"]["sampling"] = _sampling(model)
+    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -174,4 +176,5 @@ def run_motion_task(
         replications=replications, start=start,
     )  # fmt: skip
     result["provenance"]["sampling"] = _sampling(model)
+    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
     return result, motion_task_markdown(result, name or (Path(model_dir).name if model_dir else None))

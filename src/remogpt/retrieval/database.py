@@ -127,10 +127,10 @@ class Exclude:
 
 
 def clip_key(motion_id: str) -> str:
-    """The same key for a clip and its mirror ('000021' and 'M000021')."""
-    from ..data.folder import is_mirror
+    """The same key for a clip and its mirror ('000021' and 'M000021'; 'humanml/000021' and 'humanml/M000021')."""
+    from ..data.folder import is_mirror, mirror_id
 
-    return motion_id[1:] if is_mirror(motion_id) else motion_id
+    return mirror_id(motion_id) if is_mirror(motion_id) else motion_id
 
 
 # ------------------------------------------------------------------------------------------------- the database
