@@ -2,6 +2,7 @@
 `remogpt export model DIR -o OUT`: the inference part of a model directory, to share or ship."""
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -10,9 +11,9 @@ from .app import export_app
 
 @export_app.command("bvh")
 def bvh(
-    motion: Path = typer.Argument(..., help="Features (T, 263) or joints (T, 22|52, 3) of a HumanML3D motion, .npy."),
+    motion: Path = typer.Argument(..., help="Features (T, 263) or joints (T, 22|52, 3), .npy; KIT-ML's (T, 251) or (T, 21, 3) too."),
     output: Path = typer.Option(..., "-o", "--output", help="The .bvh file to write."),
-    fps: float = typer.Option(20.0, "--fps", help="Frames per second of the motion (HumanML3D: 20)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of the motion (default: 20, KIT-ML 12.5)."),
     units: str = typer.Option("m", "--units", help="Length unit of the file: m or cm."),
 ):
     """Write a motion as BVH on the HumanML3D/SMPL 22-joint tree (Y up, T-pose rest, ZYX Euler channels)."""
@@ -20,6 +21,9 @@ def bvh(
     from ..render.bvh import write_bvh
 
     array = load_npy(motion, name="motion")
+    if fps is None:
+        kit = array.shape[-1:] == (251,) or (array.ndim == 3 and array.shape[1] == 21)
+        fps = 12.5 if kit else 20.0
     report = write_bvh(array, output, fps=fps, units=units, name=f"motion file '{motion}'")
     typer.echo(
         f"wrote {output}: {report.frames} frames at {report.fps:g} fps in {report.units}; joint position error "

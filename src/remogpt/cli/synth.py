@@ -20,6 +20,9 @@ def synth(
         0.0, "--timed-captions",
         help="Share of several-segment motions that get a timed caption (start#end seconds) describing one segment.",
     ),
+    skeleton: str = typer.Option(
+        "humanml3d", "--skeleton", help="humanml3d (22 joints, 263-d, 20 fps) or kit (KIT-ML: 21 joints, 251-d, 12.5 fps)."
+    ),
 ) -> None:
     """Synthesise body-part-compositional motions with captions: features, joints, texts, Mean/Std, splits,
     mirrors, compositions.jsonl and a rare-composition test split."""
@@ -28,7 +31,7 @@ def synth(
 
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers is {workers}, expected at least 1.")
-    summary = synthesize(out_dir, n_motions=motions, seed=seed, workers=workers, timed_share=timed_captions)
+    summary = synthesize(out_dir, n_motions=motions, seed=seed, workers=workers, timed_share=timed_captions, skeleton=skeleton)
     splits = summary["splits"]
     typer.echo(
         f"wrote {summary['clips_with_mirrors']} clips ({summary['motions']} motions + mirrors) to {out_dir} "

@@ -113,15 +113,20 @@ class BvhAnimation:
 
 
 def _check_motion(motion, name: str) -> np.ndarray:
-    """Joints (T, 22, 3) float64 from features (T, 263) or joints (T, 22|52, 3) / (T, 66)."""
+    """Joints (T, 22, 3) float64 from features (T, 263) or joints (T, 22|52, 3) / (T, 66); KIT-ML's (T, 251) or
+    (T, 21, 3) are placed on the SMPL tree first (motion/kit.py: KIT units to metres, collars and spine filled in)."""
     from ..motion.features import motion_to_joints
+    from ..motion.kit import kit_to_smpl
+    from ..motion.skeleton import KIT
 
     if not isinstance(motion, np.ndarray) or not np.issubdtype(motion.dtype, np.number):
         raise UserInputError(f"{name} must be a numeric array, got {type(motion).__name__}.")
     joints = motion_to_joints(motion, where=name)
+    if joints.shape[1] == KIT.num_joints:
+        joints = kit_to_smpl(joints)
     if joints.shape[1] != NUM_JOINTS:
         raise UserInputError(
-            f"{name} has {joints.shape[1]} joints; BVH export supports HumanML3D's 22-joint skeleton only."
+            f"{name} has {joints.shape[1]} joints; BVH export supports HumanML3D's 22 joints and KIT-ML's 21."
         )
     if not np.isfinite(joints).all():  # absurd features can decode to infinity
         raise UserInputError(f"{name} decodes to non-finite joint positions.")
@@ -346,7 +351,8 @@ class BvhReport:
 def write_bvh(
     motion: np.ndarray, path: str | Path, fps: float = 20.0, units: str = "m", *, name: str = "motion"
 ) -> BvhReport:
-    """Write `motion` (features (T, 263) or joints (T, 22, 3), metres, Y up) as a BVH file; returns a BvhReport.
+    """Write `motion` (features (T, 263) or joints (T, 22, 3), metres, Y up; or KIT-ML's, see _check_motion) as a BVH
+    file; returns a BvhReport.
 
     Nothing is written unless the whole export succeeds.
     """

@@ -17,6 +17,10 @@ describes one of its segments with the segment's `start#end` seconds, as HumanML
 sample of its own, the clip cropped to the span); only segments of 2 s or more (HumanML3D keeps crops of at least
 40 frames). The draws use their own random stream, so the other captions and the motions do not change with it.
 
+KIT-ML layout (`skeleton="kit"`): the same motions and captions retargeted to KIT's 21-joint skeleton in KIT units
+(motion/kit.py), resampled from 20 to 12.5 fps, encoded with the KIT skeleton (251-d features); the plausibility
+figures are measured on the 22-joint animation before retargeting.
+
 Everything is deterministic given (n_motions, seed): every motion draws from its own generator seeded by
 (seed, index), so the result does not depend on the number of worker processes.
 """
@@ -35,7 +39,9 @@ import numpy as np
 from ...errors import UserInputError
 from ...io import atomic_path, load_npy, save_json
 from ...motion.features import features_to_joints, joints_to_features
+from ...motion.kit import KIT_FPS, smpl_to_kit
 from ...motion.mirror import mirror_joints
+from ...motion.skeleton import KIT
 from ...motion.stats import mean_std
 from ..folder import FEATURES_DIR, Caption, write_motion, write_split, write_stats
 from .actions import MotionSpec
@@ -54,6 +60,7 @@ RARE_THRESHOLD = 10  # segment compositions seen fewer times than this in train 
 COMPOSITIONS_FILE = "compositions.jsonl"
 SUMMARY_FILE = "synth.json"
 MAX_MOTIONS = 1_000_000
+SKELETONS = ("humanml3d", "kit")
 RIG = default_rig()
 
 
@@ -79,9 +86,18 @@ def timed_caption(spec: MotionSpec, rng: np.random.Generator, share: float) -> C
     return Caption(text=text, tokens=token_field(text), start=times[which][0], end=times[which][1])
 
 
-def _make_motion(job: tuple[str, int, int, dict, float]) -> dict:
+def resample(joints: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
+    """Joint positions at another frame rate (linear interpolation; the first frame kept, none past the last)."""
+    times = np.arange(int((len(joints) - 1) * target_fps / fps) + 1) * fps / target_fps
+    low = np.minimum(times.astype(int), len(joints) - 1)
+    high = np.minimum(low + 1, len(joints) - 1)
+    weight = (times - low)[:, None, None]
+    return joints[low] * (1 - weight) + joints[high] * weight
+
+
+def _make_motion(job: tuple[str, int, int, dict, float, str]) -> dict:
     """Caption, animate, encode and write one motion and its mirror; returns its captions and quality figures."""
-    root, index, seed, spec_data, timed_share = job
+    root, index, seed, spec_data, timed_share, skeleton = job
     spec = MotionSpec.from_dict(spec_data)
     texts = make_captions(spec, np.random.default_rng([seed, index, 1]))
     timed = timed_caption(spec, np.random.default_rng([seed, index, 3]), timed_share)
@@ -90,21 +106,25 @@ def _make_motion(job: tuple[str, int, int, dict, float]) -> dict:
     name = motion_id(index)
     for mirrored in (False, True):
         source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
-        # Our bones already have the target lengths, so HumanML3D's retargeting step is an identity (to 1e-13 m,
-        # tested); skipping it halves the encoding time.
-        features = joints_to_features(source, retarget_skeleton=False)
+        if skeleton == "kit":  # KIT has no target skeleton to retarget to: every clip keeps the rig's bones
+            features = joints_to_features(resample(smpl_to_kit(source), FPS, KIT_FPS), KIT)
+        else:
+            # Our bones already have the target lengths, so HumanML3D's retargeting step is an identity (to 1e-13 m,
+            # tested); skipping it halves the encoding time.
+            features = joints_to_features(source, retarget_skeleton=False)
         decoded = features_to_joints(features)
+        measured = source if skeleton == "kit" else decoded  # the figures: the 22-joint motion in metres
         lines = [mirror_text(t) for t in texts] if mirrored else texts
         captions = _caption_objects(lines)
         if timed is not None:
             text = mirror_text(timed.text) if mirrored else timed.text
             captions.append(Caption(text=text, tokens=token_field(text), start=timed.start, end=timed.end))
         write_motion(root, ("M" if mirrored else "") + name, features=features, joints=decoded, captions=captions)
-        total, count = skating(decoded, FPS)
+        total, count = skating(measured, FPS)
         prefix = "mirror_" if mirrored else ""
         figures.update({f"{prefix}skate_total": total, f"{prefix}skate_frames": count,
-                        f"{prefix}penetration": ground_penetration(decoded),
-                        f"{prefix}bone_error": bone_length_error(decoded)})
+                        f"{prefix}penetration": ground_penetration(measured),
+                        f"{prefix}bone_error": bone_length_error(measured)})
         figures.setdefault("frames", len(features))
     return figures
 
@@ -138,13 +158,16 @@ def _segment_times(spec: MotionSpec) -> list[tuple[float, float]]:
 
 
 def synthesize(
-    out_dir: str | os.PathLike, n_motions: int = 2000, seed: int = 0, workers: int | None = None, timed_share: float = 0.0
+    out_dir: str | os.PathLike, n_motions: int = 2000, seed: int = 0, workers: int | None = None, timed_share: float = 0.0,
+    skeleton: str = "humanml3d",
 ) -> dict:
     """Write the dataset to `out_dir` (created; must be empty or absent) and return its summary."""
     if not 1 <= n_motions <= MAX_MOTIONS:
         raise UserInputError(f"--motions is {n_motions}, expected a number between 1 and {MAX_MOTIONS}.")
     if not 0.0 <= timed_share <= 1.0:
         raise UserInputError(f"--timed-captions is {timed_share}, expected a share between 0 and 1.")
+    if skeleton not in SKELETONS:
+        raise UserInputError(f"--skeleton is '{skeleton}', expected one of {', '.join(SKELETONS)}.")
     root = Path(out_dir)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UserInputError(f"output folder '{root}' exists and is not empty; give a new or empty folder.")
@@ -153,7 +176,7 @@ def synthesize(
 
     rng = np.random.default_rng(seed)
     specs = [sample_spec(rng) for _ in range(n_motions)]
-    jobs = [(str(root), i, seed, spec.to_dict(), timed_share) for i, spec in enumerate(specs)]
+    jobs = [(str(root), i, seed, spec.to_dict(), timed_share, skeleton) for i, spec in enumerate(specs)]
 
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and n_motions >= 8:
@@ -175,7 +198,7 @@ def synthesize(
     for name, ids in named.items():
         write_split(root, name, ids)
 
-    mean, std = mean_std((load_npy(root / FEATURES_DIR / f"{i}.npy", name="features") for i in named["train"]), 22)
+    mean, std = mean_std((load_npy(root / FEATURES_DIR / f"{i}.npy", name="features") for i in named["train"]), KIT.num_joints if skeleton == "kit" else 22)
     write_stats(root, mean, std)
 
     with atomic_path(root / COMPOSITIONS_FILE) as tmp:
@@ -191,6 +214,7 @@ def synthesize(
 
     summary = _summary(specs, texts, figures, named, seed, time.perf_counter() - started)
     summary["timed_captions"] = {"share": timed_share, "motions": sum(f["timed"] for f in figures) * 2}
+    summary["skeleton"], summary["fps"] = skeleton, KIT_FPS if skeleton == "kit" else FPS
     save_json(root / SUMMARY_FILE, summary)
     return summary
 
