@@ -1,7 +1,8 @@
 """Text-to-motion decoding settings side by side on one model: candidates (retriever reranking), temperature, top-k,
 context guidance, with the retrieval-only row, one evaluator, the same crops and batches for every row.
 
-A setting is written `c{candidates}[t{temperature}][k{top_k}][g{guidance}]`, e.g. `c1`, `c8`, `c8t0.8`, `c1g1.5`.
+A setting is written `c{candidates}[t{temperature}][k{top_k}][g{guidance}][r]`, e.g. `c1`, `c8`, `c8t0.8`, `c1g1.5`;
+a trailing `r` decodes with raw feet (no foot clean-up, motion/foot_contact.py), for every row of that setting.
 
     .venv/bin/python bench/decoding_sweep.py --model DIR --data data/builtin [--split test] [--replications 1]
         [--settings c1,c4,c8,c8t0.8,c1g0.5]
@@ -16,13 +17,13 @@ from pathlib import Path
 
 
 def parse(setting: str) -> dict:
-    match = re.fullmatch(r"c(\d+)(?:t([\d.]+))?(?:k(\d+))?(?:g([\d.]+))?", setting)
+    match = re.fullmatch(r"c(\d+)(?:t([\d.]+))?(?:k(\d+))?(?:g([\d.]+))?(r)?", setting)
     if match is None:
-        raise SystemExit(f"setting '{setting}' is not c<N>[t<T>][k<K>][g<S>]")
-    candidates, temperature, top_k, guidance = match.groups()
+        raise SystemExit(f"setting '{setting}' is not c<N>[t<T>][k<K>][g<S>][r]")
+    candidates, temperature, top_k, guidance, raw = match.groups()
     return dict(
         candidates=int(candidates), temperature=float(temperature or 1.0), top_k=int(top_k) if top_k else None,
-        context_guidance=float(guidance or 0.0),
+        context_guidance=float(guidance or 0.0), plant_feet=raw is None,
     )  # fmt: skip
 
 
@@ -46,21 +47,23 @@ def main() -> None:
     split = EvalSplit.from_folder(args.data, args.split)
     print(f"model {args.model}, split {args.split}, {args.replications} replication(s), no MultiModality\n")
     print("| decoding | R-Top1↑ | R-Top3↑ | FID↓ | MM-Dist↓ | seconds |\n|---|---|---|---|---|---|")
-    printed_references = False
+    printed_real, printed_references = False, set()  # reference rows once per foot decoding
     for setting in args.settings.split(","):
         for key, value in parse(setting).items():
             setattr(model.sampling, key, value)
+        feet = model.sampling.plant_feet
         start = time.perf_counter()
-        settings = T2MSettings(replications=args.replications, mm_generations=0, reference_rows=not printed_references)
+        settings = T2MSettings(replications=args.replications, mm_generations=0, reference_rows=feet not in printed_references)
         rows = T2MEvaluation(evaluator, split, settings).run(model)["rows"]
         seconds = time.perf_counter() - start
         for name, row in rows.items():
-            if name == "real motion" and printed_references:
+            if name == "real motion" and printed_real:
                 continue
-            label = setting if name == "model" else name
+            label = setting if name == "model" else name + ("" if feet or name == "real motion" else " (raw feet)")
             cells = [f"{row[k]['mean']:.3f}" for k in ("r_top1", "r_top3", "fid", "mm_dist")]
             print(f"| {label} | {' | '.join(cells)} | {seconds:.0f} |" if name == "model" else f"| {label} | {' | '.join(cells)} | – |", flush=True)
-        printed_references = True
+        printed_real = True
+        printed_references.add(feet)
 
 
 if __name__ == "__main__":

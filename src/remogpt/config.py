@@ -30,6 +30,9 @@ class ReMoGPTConfig:
     # kept), and the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off).
     candidates: int = 1
     context_guidance: float = 0.0
+    # hold planted feet still in every decoded motion (motion/foot_contact.py); a directory written before the
+    # option existed reads True
+    plant_feet: bool = True
     # per similarity kind, the best-reference similarity below which a query is told its match is poor
     # (notices.py calibrate_match_thresholds, on held-out queries; empty = never said)
     match_thresholds: dict = field(default_factory=dict)

@@ -45,6 +45,8 @@ class SamplingSettings:
     candidates: int = 1
     # >0: classifier-free guidance of motion tokens toward the prompt's references (vs the prompt without them)
     context_guidance: float = 0.0
+    # every decoded motion (generated, references, reconstructions alike) gets its planted feet held still
+    plant_feet: bool = True
 
     def check(self) -> None:
         """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
@@ -87,7 +89,8 @@ class ReMoGPT:
         mode = self.config.retrieval if database is not None else "none"
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
-            candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance
+            candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance,
+            plant_feet=self.config.plant_feet,
         )
 
     @classmethod
@@ -200,7 +203,7 @@ class ReMoGPT:
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
             if frames:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
-        features = self.motion_tokenizer.decode(codes)
+        features = self._decoded(codes)
         if candidates > 1:
             keep = self._best_candidates(texts, features, num_samples, candidates)
             codes, features = [codes[i] for i in keep], [features[i] for i in keep]
@@ -288,7 +291,7 @@ class ReMoGPT:
         """Decode one code list into a motion (features and joints)."""
         from .motion.features import features_to_joints
 
-        features = self.motion_tokenizer.decode([codes])[0]
+        features = self._decoded([codes])[0]
         return GeneratedMotion(text, codes, features, features_to_joints(features), [])
 
     def _check_request(self, texts, lengths, num_samples, seed) -> tuple[list[str], list]:
@@ -437,19 +440,29 @@ class ReMoGPT:
             return []
         for row in codes:
             self.lm.vocabulary.check_codes(row)
-        return self.motion_tokenizer.decode([list(row) for row in codes])
+        return self._decoded([list(row) for row in codes])
+
+    def _decoded(self, codes: Sequence[list[int]]) -> list[np.ndarray]:
+        """The tokenizer's decoding, then the foot clean-up when it is on: every motion this model hands out,
+        reference rows included, goes through here, so tables compare like with like."""
+        features = self.motion_tokenizer.decode(codes)
+        if not self.sampling.plant_feet:
+            return features
+        from .motion.foot_contact import plant_feet
+
+        return [plant_feet(f) for f in features]
 
     # ---- reference rows: what the model's own parts give without the language model (evaluation/interface.py)
     def reconstruct(self, motions: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Raw features through the motion tokenizer and back: the best any output of this tokenizer can be."""
-        return self.motion_tokenizer.decode(self.motion_tokenizer.encode(list(motions)))
+        return self._decoded(self.motion_tokenizer.encode(list(motions)))
 
     def retrieve_motions(self, texts: Sequence[str]) -> list[np.ndarray] | None:
         """The top-1 text->motion reference of every text, decoded from its tokens (None without a database)."""
         if self.database is None or self.database.tokens is None or not texts:
             return None
         hits = self.database.search(self.retriever.embed_texts(list(texts)), "text", k={"text->motion": 1}, targets=("motion",))
-        return self.motion_tokenizer.decode([list(hit["text->motion"][0].tokens) for hit in hits])
+        return self._decoded([list(hit["text->motion"][0].tokens) for hit in hits])
 
     def retrieve_captions(self, motions: Sequence[np.ndarray]) -> list[str] | None:
         """The caption of the top-1 motion->text reference of every motion (None without a database)."""

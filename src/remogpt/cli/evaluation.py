@@ -170,6 +170,7 @@ def evaluate_t2m_command(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (default: the model's)."
     ),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
+    raw_feet: bool = typer.Option(False, "--raw-feet", help="Evaluate the decoder's feet as they come (no foot clean-up), reference rows too."),
 ):
     """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
     from ..errors import UserInputError
@@ -179,8 +180,13 @@ def evaluate_t2m_command(
         raise UserInputError(f"--replications must be >= 1, got {replications}.")
     if candidates is not None and candidates < 1:
         raise UserInputError(f"--candidates must be >= 1, got {candidates}.")
+    loaded = _model(model, device, database)
+    if raw_feet and loaded is not None:
+        if not hasattr(loaded, "sampling"):
+            raise UserInputError(f"--model '{model}' is an evaluation stand-in, which decodes no feet; --raw-feet does not apply.")
+        loaded.sampling.plant_feet = False
     result, markdown = run_t2m(
-        data=data, model=_model(model, device, database), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
+        data=data, model=loaded, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
         candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance,

@@ -92,15 +92,18 @@ def train_lm_command(
     say_once(f"model written to {out}")
 
 
-def _load_model(model: Optional[Path], database: Optional[Path] = None):
+def _load_model(model: Optional[Path], database: Optional[Path] = None, raw_feet: bool = False):
     from ..pipeline import ReMoGPT
 
     loaded = ReMoGPT.from_pretrained(model)
     if database is not None:
         loaded.use_database(database)
+    if raw_feet:
+        loaded.sampling.plant_feet = False
     return loaded
 
 
+RAW_FEET_HELP = "Keep the decoder's feet as they come (no foot clean-up: planted feet may slide)."
 DATABASE_HELP = "Retrieve the prompt's references from this database instead of the model's (`remogpt index build` with its retriever and tokenizer)."
 
 
@@ -139,6 +142,7 @@ def generate_command(
     ),
     transition: float = typer.Option(1.0, "--transition", help="Seconds of each bridge between steps (0 = none)."),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
+    raw_feet: bool = typer.Option(False, "--raw-feet", help=RAW_FEET_HELP),
 ):
     """Generate a motion from text: one clip, or a longer motion from several steps (one continuous motion)."""
     from ..timeline import Step, parse_steps, read_timeline
@@ -146,7 +150,7 @@ def generate_command(
     if (text is None) == (timeline is None):
         raise UserInputError("give either a TEXT or --timeline FILE (not both).")
     _check_output(output, features)
-    remogpt = _load_model(model, database)
+    remogpt = _load_model(model, database, raw_feet)
     remogpt.sampling.temperature, remogpt.sampling.top_k, remogpt.sampling.top_p = temperature, top_k, top_p
     if candidates is not None:
         remogpt.sampling.candidates = candidates
@@ -193,10 +197,11 @@ def predict_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
     features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
     text: Optional[str] = typer.Option(None, "--text", help="What the continuation shows (generated, then bridged to the start)."),
+    raw_feet: bool = typer.Option(False, "--raw-feet", help=RAW_FEET_HELP),
 ):
     """Continue a motion: the start followed by what the model predicts comes next, as one clip."""
     _check_output(output, features)
-    remogpt = _load_model(model)
+    remogpt = _load_model(model, raw_feet=raw_feet)
     start = _read_motion(motion, remogpt)
     if text is not None:  # text-guided: the text's motion, bridged to the start by the in-between task (timeline.py)
         _guided(remogpt, text, seconds, seed, output, features, before=start)
@@ -216,10 +221,11 @@ def inbetween_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for sampling."),
     features: bool = typer.Option(False, "--features", help="Write the 263-d features instead of joints (.npy)."),
     text: Optional[str] = typer.Option(None, "--text", help="What happens in the gap (generated, then bridged to both ends)."),
+    raw_feet: bool = typer.Option(False, "--raw-feet", help=RAW_FEET_HELP),
 ):
     """Fill the gap between two motions: start, the generated bridge, end, as one clip."""
     _check_output(output, features)
-    remogpt = _load_model(model)
+    remogpt = _load_model(model, raw_feet=raw_feet)
     head, tail = _read_motion(start, remogpt), _read_motion(end, remogpt)
     if text is not None:
         _guided(remogpt, text, seconds, seed, output, features, before=head, after=tail)
