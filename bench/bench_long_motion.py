@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--timelines", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--raw-feet", action="store_true", help="decode without the foot clean-up (motion/foot_contact.py)")
     args = parser.parse_args()
 
     from remogpt.data.folder import HumanML3DFolder
@@ -51,6 +52,7 @@ def main() -> None:
     real_jerk = np.concatenate([frame_jerk(j, fps) for j in real])
 
     model = ReMoGPT.from_pretrained(args.model)
+    model.sampling.plant_feet = not args.raw_feet
     captions = sorted({s.captions[0].text for s in folder.samples("test")})
     rng = random.Random(args.seed)
     timelines = [[Step(c, args.seconds) for c in rng.sample(captions, 3)] for _ in range(args.timelines)]
@@ -73,10 +75,11 @@ def main() -> None:
     texts = [step.text for steps in timelines for step in steps]
     clips = model.generate_motions(texts, seed=args.seed)
     clip_skate = np.sum([skating(m.joints, fps) for m in clips], axis=0)
-    decoded = model.motion_tokenizer.decode(model.motion_tokenizer.encode([s.features for s in folder.samples("test")]))
+    decoded = model.reconstruct([s.features for s in folder.samples("test")])  # decoded as the model's own motions
     recon_skate = np.sum([skating(features_to_joints(f), fps) for f in decoded], axis=0)
     reference = real_skate[0] / real_skate[1]
-    print(f"{len(timelines)} timelines of 3 x {args.seconds:g} s (test captions), model {args.model or 'shipped'}, data {args.data}\n")
+    feet = "raw feet" if args.raw_feet else "feet cleaned"
+    print(f"{len(timelines)} timelines of 3 x {args.seconds:g} s (test captions), model {args.model or 'shipped'}, data {args.data}, {feet}\n")
     print("| motions | foot skating (m/s) | largest step at joins (m) | mean largest jerk at joins (m/s^3) | s per timeline |")
     print("|---|---|---|---|---|")
     print(f"| real test clips | {real_skate[0] / real_skate[1]:.3f} | {real_steps.max():.3f} (largest anywhere) | "

@@ -109,6 +109,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="scratch folder (datasets and runs; removed per size unless --keep)")
     parser.add_argument("--workers", type=int, default=2, help="synth worker processes")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep a size's work folder and skip the stages its stages.json already holds (after a crash)")
     parser.add_argument("--out", type=Path, help="also write the table (markdown) and the numbers (json beside it)")
     parser.add_argument("--combine", type=Path, nargs="+", help="no runs: one table from earlier runs' json files")
     args = parser.parse_args()
@@ -120,14 +122,18 @@ def main() -> None:
         results.update({int(size): {k: tuple(v) for k, v in stages.items()} for size, stages in json.loads(path.read_text()).items()})
     for size in [] if args.combine else sorted(args.sizes):
         root = args.work / f"n{size}"
-        if root.exists():
+        done = root / "stages.json"  # each finished stage's numbers, written as it ends
+        if root.exists() and not (args.resume and done.is_file()):
             shutil.rmtree(root)
-        (root / "logs").mkdir(parents=True)
-        results[size] = {}
+        (root / "logs").mkdir(parents=True, exist_ok=True)
+        results[size] = {k: tuple(v) for k, v in json.loads(done.read_text()).items()} if done.is_file() else {}
         for name, arguments in stages(root / "data", root / "runs", args.workers):
+            if name in results[size]:
+                continue
             if name == "synth":
                 arguments = arguments[:3] + ["--motions", str(size)] + arguments[3:]
             results[size][name] = run_stage(arguments, root / "logs" / f"{name}.log")
+            done.write_text(json.dumps(results[size], indent=1) + "\n")
             seconds, mib = results[size][name]
             print(f"{size:>6} motions  {name:<15} {seconds:8.1f} s  {mib:8.0f} MiB", flush=True)
         if not args.keep:

@@ -372,3 +372,17 @@ def test_the_text_tokenizer_is_the_same_every_time_it_is_trained():
 
     vocabularies = {json.dumps(json.loads(train_text_tokenizer(CAPTIONS, 300).backend_tokenizer.to_str())["model"]) for _ in range(4)}
     assert len(vocabularies) == 1
+
+
+def test_prediction_and_inbetween_prompts_hold_the_start_context_when_asked(vocabulary):
+    ref = Reference("a person kneels", (7, 8, 9))
+    items = [MotionTextItem(f"{i:06d}", f"{i:06d}", list(range(1, 13)), ["someone jumps", "a man hops"], [[], []], [], [ref])
+             for i in range(40)]  # fmt: skip
+    weights = {"prediction": 0.5, "inbetween": 0.5}
+    plain = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, task_weights=weights, seed=0)
+    assert all("### Context:" not in plain[i][0] for i in range(len(items)))  # MotionGPT's prompts: no context
+    with_context = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, task_weights=weights, seed=0, motion_task_context=True)
+    for i in range(len(items)):
+        prompt, target = with_context[i]
+        assert "### Context:" in prompt and "Text: a person kneels" in prompt and vocabulary.motion_string([7, 8, 9]) in prompt
+        assert (prompt.splitlines()[1], target) == (plain[i][0].splitlines()[1], plain[i][1])  # the same example drawn

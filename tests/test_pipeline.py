@@ -329,3 +329,34 @@ def test_predict_continues_and_inbetween_bridges_motions(remogpt, tiny_model_dir
     assert code == 0 and np.load(tmp_path / "b.npy").shape[1] == 263, err
     code, _, err = run_cli("predict", tmp_path / "start.npy", "-o", tmp_path / "q.npy", "--seconds", "60", "--model", tiny_model_dir)
     assert code == 2 and "--seconds must be between" in err and not (tmp_path / "q.npy").exists()
+
+
+def test_a_model_trained_with_start_context_prompts_prediction_with_it(remogpt, synth_dir, monkeypatch):
+    """ReMoGPTConfig.motion_task_context: prediction and in-between prompts hold references retrieved with the given
+    start (decoded) as the query; without it (the tiny model's default), none."""
+    from remogpt.data.folder import HumanML3DFolder
+
+    seen: list[str] = []
+    original = remogpt._sample_codes
+    monkeypatch.setattr(remogpt, "_sample_codes", lambda prompts, frames, seed: seen.extend(prompts) or original(prompts, frames, seed))
+    starts = [s.features[:32] for s in HumanML3DFolder(synth_dir).samples("train")[:2]]
+    remogpt.predict(starts, frames=16, seed=0)
+    assert seen and all("### Context:" not in p for p in seen)
+    seen.clear()
+    monkeypatch.setattr(remogpt.config, "motion_task_context", True)
+    remogpt.predict(starts, frames=16, seed=0)
+    remogpt.inbetween(starts, starts, frames=16, seed=0)
+    assert len(seen) == 4 and all("### Context:" in p for p in seen)
+    expected = remogpt.context.for_motions(remogpt.motion_tokenizer.decode(remogpt.motion_tokenizer.encode(starts[:1])))[0]
+    assert all(f"Text: {ref.caption} " in seen[0] for ref in expected)
+
+
+def test_train_lm_with_start_context_writes_it_into_the_model(tiny_model_dir, synth_dir, tmp_path, run_cli):
+    code, _, err = run_cli(
+        "train", "lm", "--data", synth_dir, "--tokenizer", tiny_model_dir / "motion_tokenizer", "--index", tiny_model_dir / "database",
+        "--out", tmp_path / "lm", "--preset", "tiny", "--pretrain-steps", "2", "--max-steps", "2", "--motion-task-context",
+    )  # fmt: skip
+    assert code == 0, err
+    model = ReMoGPT.from_pretrained(tmp_path / "lm")
+    assert model.config.motion_task_context and model.config.training["motion_task_context"]
+    assert ReMoGPT.from_pretrained(tiny_model_dir).config.motion_task_context is False  # the default: MotionGPT's prompts

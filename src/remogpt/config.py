@@ -33,6 +33,9 @@ class ReMoGPTConfig:
     # hold planted feet still in every decoded motion (motion/foot_contact.py); a directory written before the
     # option existed reads True
     plant_feet: bool = True
+    # prediction and in-between prompts hold references retrieved with the given start as the query (trained so:
+    # LanguageTrainConfig.motion_task_context); off, they hold none, as MotionGPT's
+    motion_task_context: bool = False
     # per similarity kind, the best-reference similarity below which a query is told its match is poor
     # (notices.py calibrate_match_thresholds, on held-out queries; empty = never said)
     match_thresholds: dict = field(default_factory=dict)

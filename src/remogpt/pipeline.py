@@ -126,7 +126,7 @@ class ReMoGPT:
         training = parts.config
         config = ReMoGPTConfig(
             retrieval=training.retrieval, k=training.k, fps=parts.fps, feature_dim=parts.feature_dim,
-            candidates=training.candidates, training=asdict(training),
+            candidates=training.candidates, motion_task_context=training.motion_task_context, training=asdict(training),
         )  # fmt: skip
         return cls(parts.model, parts.motion_tokenizer, parts.retriever, parts.database, config)
 
@@ -231,7 +231,8 @@ class ReMoGPT:
         from .language.prompts import build_prompt, first_instruction
 
         string = self.lm.vocabulary.motion_string
-        prompts = [build_prompt(first_instruction("prediction", motion_start=string(codes))) for codes in starts]
+        context = self._start_context(starts)
+        prompts = [build_prompt(first_instruction("prediction", motion_start=string(codes)), refs) for codes, refs in zip(starts, context)]
         return self._sample_codes(prompts, frames, seed)
 
     def inbetween(
@@ -250,11 +251,19 @@ class ReMoGPT:
         from .language.prompts import build_prompt, first_instruction
 
         string = self.lm.vocabulary.motion_string
+        context = self._start_context(heads)
         prompts = [
-            build_prompt(first_instruction("inbetween", motion_start=string(head), motion_end=string(tail)))
-            for head, tail in zip(heads, tails)
+            build_prompt(first_instruction("inbetween", motion_start=string(head), motion_end=string(tail)), refs)
+            for head, tail, refs in zip(heads, tails, context)
         ]
         return self._sample_codes(prompts, frames, seed)
+
+    def _start_context(self, starts: Sequence[list[int]]) -> list[list]:
+        """References for prediction/in-between prompts, retrieved with each start (decoded) as the query, as the
+        model was trained (ReMoGPTConfig.motion_task_context); empty lists otherwise."""
+        if not self.config.motion_task_context or self.context.mode == "none" or not starts:
+            return [[] for _ in starts]
+        return self.context.for_motions(self.motion_tokenizer.decode([list(codes) for codes in starts]))
 
     def _encode_queries(self, motions: Sequence[np.ndarray], name: str) -> list[list[int]]:
         shortest, _ = self.frame_range()

@@ -55,6 +55,10 @@ def train_lm_command(
     copy_mixture: Optional[str] = typer.Option(
         None, "--copy-mixture", help="How the copy path mixes with generating: gate (See et al.) or joint (CopyNet)."
     ),
+    motion_task_context: Optional[bool] = typer.Option(
+        None, "--motion-task-context/--no-motion-task-context",
+        help="Stage 2: prediction and in-between prompts hold references retrieved with the motion's start (default off).",
+    ),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -73,7 +77,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        copy_head=copy_head, copy_mixture=copy_mixture, **hardware_overrides(accelerator, devices, num_nodes, precision),
+        copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:

@@ -44,6 +44,12 @@ class MotionTextItem:
     captions: list[str]
     text_context: list[list[Reference]] = field(default_factory=list)  # per caption
     motion_context: list[Reference] = field(default_factory=list)
+    # references retrieved with the motion's start alone as the query (START_QUERY_SHARE of its tokens): what a
+    # prediction or in-between prompt may hold, since at inference only the start (and end) are known
+    start_context: list[Reference] = field(default_factory=list)
+
+
+START_QUERY_SHARE = 1 / 3  # the part of a training motion used as the query of its prediction/in-between context
 
 
 def frames_of(tokens: Sequence[int], downsample_factor: int) -> int:
@@ -66,6 +72,7 @@ class InstructionDataset(Dataset):
         sample_references: bool = False,
         self_reference_rate: float = 0.0,
         self_reference_noise: float = 0.0,
+        motion_task_context: bool = False,
         seed: int = 0,
     ):
         self.items = list(items)
@@ -79,6 +86,7 @@ class InstructionDataset(Dataset):
         self.tasks, self.weights = list(weights), list(weights.values())
         self.query_mask_rate = query_mask_rate
         self.self_reference_rate, self.self_reference_noise = self_reference_rate, self_reference_noise
+        self.motion_task_context = motion_task_context  # prediction/in-between prompts hold their start_context
         self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -149,13 +157,15 @@ class InstructionDataset(Dataset):
         if task == "paraphrase":  # text in, caption out: practice for reading the Context block's captions
             source, target = rng.sample(item.captions, 2)
             return build_prompt(sample_instruction(task, rng, caption=source)), target
+        start_context = self._chosen(item.start_context, rng) if self.motion_task_context else []
         if task == "prediction":
             cut = rng.randint(max(1, len(tokens) // 4), max(1, len(tokens) // 2))
-            return build_prompt(sample_instruction(task, rng, motion_start=motion(tokens[:cut]))), motion(tokens[cut:])
+            instruction = sample_instruction(task, rng, motion_start=motion(tokens[:cut]))
+            return build_prompt(instruction, start_context), motion(tokens[cut:])
         if task == "inbetween":
             edge = max(1, len(tokens) // 4)
             instruction = sample_instruction(task, rng, motion_start=motion(tokens[:edge]), motion_end=motion(tokens[-edge:]))
-            return build_prompt(instruction), motion(tokens[edge:-edge])
+            return build_prompt(instruction, start_context), motion(tokens[edge:-edge])
         raise ValueError(f"unknown task {task!r}")
 
 

@@ -63,6 +63,7 @@ class LanguageTrainConfig:
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
     copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
     copy_mixture: str = "gate"  # how the copy path mixes with generating: "gate" or "joint" (CopyHead)
+    motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
@@ -159,10 +160,12 @@ def motion_tokens_for(samples, motion_tokenizer, cache_path: Path) -> dict[str, 
     return {s.name: cached[s.name] for s in samples}
 
 
-def build_items(samples, tokens: dict[str, list[int]], context=None):
-    """MotionTextItems, with references looked up in one batched pass per query type when `context` is given."""
+def build_items(samples, tokens: dict[str, list[int]], context=None, start_context_factor: int = 0):
+    """MotionTextItems, with references looked up in one batched pass per query type when `context` is given
+    (`start_context_factor`, the tokenizer's frames per token: also with each motion's start alone as the query,
+    for prediction and in-between prompts)."""
     from ..retrieval.database import Exclude
-    from .data import MotionTextItem
+    from .data import START_QUERY_SHARE, MotionTextItem
 
     items = [MotionTextItem(s.name, s.motion_id, tokens[s.name], [c.text for c in s.captions]) for s in samples if tokens[s.name]]
     if context is None or context.mode == "none":
@@ -179,6 +182,10 @@ def build_items(samples, tokens: dict[str, list[int]], context=None):
     )
     for item, refs in zip(items, motion_refs):
         item.motion_context = refs
+    if start_context_factor:
+        starts = [by_name[i.name].features[: max(1, int(len(i.tokens) * START_QUERY_SHARE)) * start_context_factor] for i in items]
+        for item, refs in zip(items, context.for_motions(starts, exclude=[Exclude(item.motion_id, item.captions[0]) for item in items])):
+            item.start_context = refs
     return items
 
 
@@ -198,8 +205,12 @@ def _fit_stage(
         items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate,
         references=references, sample_references=True, seed=config.seed,
         self_reference_rate=config.self_reference_rate if stage2 else 0.0, self_reference_noise=config.self_reference_noise,
+        motion_task_context=config.motion_task_context and stage2,
     )  # fmt: skip
-    val = InstructionDataset(val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1)
+    val = InstructionDataset(
+        val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1,
+        motion_task_context=config.motion_task_context and stage2,
+    )  # fmt: skip
     drop_last = len(items) > config.batch_size
     if config.bucket_by_length:
         buckets = LengthBucketSampler(dataset, config.batch_size, drop_last=drop_last, seed=config.seed)
@@ -303,7 +314,9 @@ def train_language_model(
     # references are looked up once: the top `reference_pool` per kind, of which each prompt uses k
     context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, max(config.k, config.reference_pool))
     with torch.no_grad():
-        items, val_items = build_items(train_samples, tokens, context), build_items(val_samples, tokens, context)
+        start_factor = factor if config.motion_task_context else 0
+        items = build_items(train_samples, tokens, context, start_factor)
+        val_items = build_items(val_samples, tokens, context, start_factor)
     if config.copy_head:
         model.add_copy_head(config.copy_mixture)
     model.train()
