@@ -64,34 +64,51 @@ def with_positions(features: np.ndarray, joints: np.ndarray, moved: list[int]) -
 
 
 def lock_foot(joints: np.ndarray, skeleton: Skeleton, contact_joints: tuple[int, int], labels: np.ndarray) -> list[int]:
-    """One leg, in place: hold the foot over each planted run and solve the knee; returns the joints it moved."""
+    """One leg, in place: hold the foot over each planted run and solve the knee; returns the joints it moved.
+
+    Each contact joint has a home in a run: where it stands on average while planted there (so a heel-to-toe roll
+    moves no target). The foot moves as a rigid piece: translated so its pivot (the toe when planted, else the
+    heel joint) is at home, and, where both are planted, turned about the vertical through the pivot so the other
+    points at its home (a turn about the vertical keeps every bone's length and every height)."""
     chain = next(c for c in skeleton.chains if contact_joints[0] in c)
-    hip, knee, foot = chain[1], chain[2], list(chain[3:])  # the foot (ankle and below) moves as one piece
+    hip, knee, foot = chain[1], chain[2], list(chain[3:])  # the ankle and what hangs below it
     frames = len(joints)
     offset = np.zeros((frames, 2))
+    turn = np.zeros(frames)  # yaw (radians) about the pivot
     weight = np.zeros(frames)
-    planted = labels.any(axis=1)
-    for start, end in _runs(planted):
+    pivot = np.full(frames, foot.index(contact_joints[0]))
+    for start, end in _runs(labels.any(axis=1)):
         members = labels[start:end].copy()  # which of the two contact joints are planted, frame by frame
         members[~members.any(axis=1)] = True  # a joined gap: both
         where = joints[start:end][:, list(contact_joints)][..., [0, 2]]  # (n, 2, 2)
-        # each contact joint is held where it stands on average while planted, so a heel-to-toe roll (ankle
-        # planted, then both, then the toe) moves no target
         home = (where * members[..., None]).sum(0) / np.maximum(members.sum(0), 1)[:, None]
-        run_offset = ((home - where) * members[..., None]).sum(1) / members.sum(1, keepdims=True)
+        first = np.where(members[:, 1], 1, 0)  # the pivot: the toe when it is planted, else the other
+        run_offset = home[first] - where[np.arange(len(first)), first]
+        both = members.all(axis=1)
+        now, wanted = where[:, 0] - where[:, 1], home[0] - home[1]  # from the pivot to the other
+        run_turn = np.where(both, np.arctan2(wanted[1], wanted[0]) - np.arctan2(now[:, 1], now[:, 0]), 0.0)
+        run_turn = (run_turn + np.pi) % (2 * np.pi) - np.pi
         for t in range(max(0, start - BLEND_FRAMES), min(frames, end + BLEND_FRAMES)):
             inside = min(max(t, start), end - 1)
             fade = 1.0 - (abs(t - inside) / (BLEND_FRAMES + 1))
             if fade > weight[t]:  # where two runs' fades meet, the nearer run wins
-                offset[t], weight[t] = run_offset[inside - start], fade
-    moved = weight > 0
-    if not moved.any():
+                offset[t], turn[t], weight[t] = run_offset[inside - start], run_turn[inside - start], fade
+                pivot[t] = foot.index(contact_joints[first[inside - start]])
+    moved = np.flatnonzero(weight > 0)
+    if not len(moved):
         return []
     thigh = np.linalg.norm(joints[moved, knee] - joints[moved, hip], axis=-1)
     shin = np.linalg.norm(joints[moved, foot[0]] - joints[moved, knee], axis=-1)
-    shift = np.zeros((frames, 3))
-    shift[:, [0, 2]] = offset * weight[:, None]
-    joints[np.ix_(moved, foot)] += shift[moved, None, :]
+    piece = joints[np.ix_(moved, foot)]  # (m, F, 3)
+    piece[..., [0, 2]] += (offset[moved] * weight[moved, None])[:, None]
+    centre = piece[np.arange(len(moved)), pivot[moved]][:, [0, 2]]  # (m, 2)
+    angle = turn[moved] * weight[moved]
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    relative = piece[..., [0, 2]] - centre[:, None]
+    # (x, z) turned by `angle` in the x-z plane, the same sense as arctan2(z, x) above
+    piece[..., 0] = centre[:, None, 0] + cos * relative[..., 0] - sin * relative[..., 1]
+    piece[..., 2] = centre[:, None, 1] + sin * relative[..., 0] + cos * relative[..., 1]
+    joints[np.ix_(moved, foot)] = piece
     joints[moved, knee] = _two_bone_knee(joints[moved, hip], joints[moved, knee], joints[moved, foot[0]], thigh, shin)
     return [knee, *foot]
 
