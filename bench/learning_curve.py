@@ -37,7 +37,7 @@ def minutes_at(times: dict, stage: str, step: int) -> float:
     return times[(stage, max(steps))] if steps else float("nan")
 
 
-def evaluate_snapshot(lm_dir: Path, run: Path, evaluator, split, tagger, candidates: int, settings: dict) -> dict:
+def evaluate_snapshot(lm_dir: Path, run: Path, evaluator, split, tagger, candidates: int, settings: dict, plant_feet: bool = True) -> dict:
     from remogpt.evaluation.m2t import M2TEvaluation, M2TSettings
     from remogpt.evaluation.t2m import T2MEvaluation, T2MSettings
     from remogpt.language.model import MotionLanguageModel
@@ -53,7 +53,7 @@ def evaluate_snapshot(lm_dir: Path, run: Path, evaluator, split, tagger, candida
         lm, MotionTokenizer.from_pretrained(settings["tokenizer"]), database.load_retriever(),
         database if config.retrieval != "none" else None, config,
     )  # fmt: skip
-    model.sampling.candidates = candidates
+    model.sampling.candidates, model.sampling.plant_feet = candidates, plant_feet
     t2m = T2MEvaluation(evaluator, split, T2MSettings(replications=1, mm_generations=0)).run(model)
     m2t = M2TEvaluation(evaluator, split, tagger, M2TSettings(replications=1, preprocess="lower")).run(model)
     rows = t2m["rows"]
@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--evaluator", type=Path, required=True)
     parser.add_argument("--split", default="test")
     parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--raw-feet", action="store_true", help="no foot clean-up (as the curves before it existed)")
+    parser.add_argument("--steps", type=int, nargs="*", help="only these stage-2 snapshots")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args()
@@ -118,9 +120,9 @@ def main() -> None:
         done = {p["step"] for p in curves.get(name, [])}
         for snapshot in sorted((run / "stages" / "instruct" / "snapshots").glob("step*")):
             step = int(snapshot.name[4:])
-            if step in done:
+            if step in done or (args.steps and step not in args.steps):
                 continue
-            result = evaluate_snapshot(snapshot, run, evaluator, split, tagger, args.candidates, settings)
+            result = evaluate_snapshot(snapshot, run, evaluator, split, tagger, args.candidates, settings, not args.raw_feet)
             references = references or result["references"]
             point = {"step": step, "minutes": round(minutes_at(times, "instruct", step), 1), **result["scores"]}
             curves.setdefault(name, []).append(point)
