@@ -52,8 +52,9 @@ def stages(data: Path, runs: Path, workers: int) -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
-def run_stage(arguments: list[str], log: Path) -> tuple[float, float]:
-    """(wall seconds, peak resident MiB) of one `remogpt` process; stops the rehearsal with its log on failure."""
+def run_stage(arguments: list[str], log: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak resident MiB, CPU seconds) of one `remogpt` process; stops the rehearsal with its log on
+    failure. The CPU time tells a stage's own cost apart from waiting for cores other jobs hold."""
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     start = time.perf_counter()
     with open(log, "w") as handle:
@@ -62,7 +63,7 @@ def run_stage(arguments: list[str], log: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"stage failed: remogpt {' '.join(arguments)}\n{log.read_text()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024  # Linux reports KiB
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # Linux reports KiB
 
 
 def markdown(results: dict[int, dict[str, tuple[float, float]]]) -> str:
@@ -134,8 +135,8 @@ def main() -> None:
                 arguments = arguments[:3] + ["--motions", str(size)] + arguments[3:]
             results[size][name] = run_stage(arguments, root / "logs" / f"{name}.log")
             done.write_text(json.dumps(results[size], indent=1) + "\n")
-            seconds, mib = results[size][name]
-            print(f"{size:>6} motions  {name:<15} {seconds:8.1f} s  {mib:8.0f} MiB", flush=True)
+            seconds, mib, cpu = results[size][name]
+            print(f"{size:>6} motions  {name:<15} {seconds:8.1f} s  {mib:8.0f} MiB  {cpu:8.1f} CPU s", flush=True)
         if not args.keep:
             shutil.rmtree(root)
     table = markdown(results)

@@ -34,23 +34,27 @@ def kit_model(kit_dir, tmp_path_factory) -> Path:
     ), say=lambda _: None)  # fmt: skip
 
 
-def test_the_kit_folder_has_kits_format_and_scale(kit_dir, run_cli):
+def test_the_kit_folder_has_kits_format_and_scale(kit_dir, synth_dir, run_cli):
     folder = HumanML3DFolder(kit_dir)
     assert (folder.feature_dim, folder.num_joints, folder.fps, folder.format.min_frames) == (251, 21, 12.5, 24)
     code, out, _ = run_cli("data", "check", kit_dir)
     assert code == 0 and "no problems found" in out
     summary = json.loads((kit_dir / "synth.json").read_text())
     assert summary["skeleton"] == "kit" and summary["fps"] == 12.5
-    # sized and oriented like the released KIT-ML features: the hip height and the forward root velocity (index 2)
-    # of our Mean beside the official kit_mean.npy (559.6 units, +16.6 units per frame)
+    # sized and oriented like the released KIT-ML features: the root height (index 3) and the forward root velocity
+    # (index 2) of our Mean beside the official kit_mean.npy (559.6 units, +16.6 units per frame)
     mean = np.load(kit_dir / "Mean.npy")
     official = np.load(Path(__file__).resolve().parents[2] / "shared/data/evaluator/kit_mean.npy")
     assert abs(mean[3] - official[3]) / official[3] < 0.2
     assert mean[2] > 0 and abs(mean[2] - official[2]) / official[2] < 0.5
-    # 20 -> 12.5 fps: a 5-second segment keeps its seconds (timed captions still point at the same motion)
+    # 20 -> 12.5 fps keeps the seconds (timed captions still point at the same motion): the same motion (seed 0,
+    # index 0) in the 20-fps built-in folder lasts as long
     features = folder.load_features("000000")
     joints = np.load(kit_dir / "new_joints" / "000000.npy")
-    assert joints.shape == (len(features), 21, 3) and len(folder.samples("all")) > 0
+    assert joints.shape == (len(features), 21, 3)
+    twenty = HumanML3DFolder(synth_dir).load_features("000000")
+    assert abs(len(features) / 12.5 - len(twenty) / 20.0) < 0.1
+    assert any("@" in s.name for s in folder.samples("all"))  # timed captions became crops at 12.5 fps
 
 
 def test_kit_and_smpl_joints_convert_both_ways():
