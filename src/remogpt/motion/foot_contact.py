@@ -10,9 +10,10 @@ thigh and shin keeping their lengths, the knee turning about the hip-ankle line 
 fades in and out over BLEND_FRAMES on either side, so nothing pops.
 
 Only the moved joints' positions and velocities are written back into the features; the root's path, the
-rotations and the contact channels stay as decoded. Measured on the built-in test split: reconstructions 0.154 ->
-0.007 m/s, the model's motions 0.157 -> 0.006, real clips 0.036 -> 0.018, with the evaluator's FID and R-precision
-of the decoded motions unchanged (bench/results/foot_contact.md). Two designs were measured and dropped:
+rotations and the contact channels stay as decoded; a run whose hold would move the foot more than MAX_HOLD_METRES
+is left alone. Measured on the built-in test split: reconstructions 0.154 -> 0.009 m/s, the model's motions 0.157 ->
+0.010, real clips 0.036 -> 0.018, with the evaluator's FID and R-precision of the decoded motions unchanged
+(bench/results/foot_contact.md). Two designs were measured and dropped:
 re-encoding the cleaned joints with `joints_to_features`, or also moving the root with the feet, skated no less but
 moved the motions away from the data (the reconstructions' FID went from 0.45 to 0.94 under the built-in evaluator).
 """
@@ -27,7 +28,10 @@ from .skeleton import Skeleton, skeleton_for
 
 CONTACT_THRESHOLD = 0.5  # a decoded contact channel above this calls the joint planted
 GAP_FRAMES = 2  # planted runs this close together are one run (a flickering channel does not unlock the foot)
-BLEND_FRAMES = 3  # frames over which a locked foot's offset fades in before and out after its planted run
+BLEND_FRAMES = 3
+# a run whose hold would move the foot further than this (metres) is the decoder walking on a stuck channel, not a
+# planted foot: it is left as decoded rather than dragging the leg there
+MAX_HOLD_METRES = 0.4  # frames over which a locked foot's offset fades in before and out after its planted run
 
 
 def plant_feet(features: np.ndarray) -> np.ndarray:
@@ -90,6 +94,8 @@ def lock_foot(joints: np.ndarray, skeleton: Skeleton, contact_joints: tuple[int,
         now, wanted = where[:, 0] - where[:, 1], home[0] - home[1]  # from the pivot to the other
         run_turn = np.where(both, np.arctan2(wanted[1], wanted[0]) - np.arctan2(now[:, 1], now[:, 0]), 0.0)
         run_turn = (run_turn + np.pi) % (2 * np.pi) - np.pi
+        if np.linalg.norm(run_offset, axis=-1).max() > MAX_HOLD_METRES * _units_per_metre(skeleton):
+            continue
         for t in range(max(0, start - BLEND_FRAMES), min(frames, end + BLEND_FRAMES)):
             inside = min(max(t, start), end - 1)
             fade = 1.0 - (abs(t - inside) / (BLEND_FRAMES + 1))
@@ -113,6 +119,12 @@ def lock_foot(joints: np.ndarray, skeleton: Skeleton, contact_joints: tuple[int,
     joints[np.ix_(moved, foot)] = piece
     joints[moved, knee] = _two_bone_knee(joints[moved, hip], joints[moved, knee], joints[moved, foot[0]], thigh, shin)
     return [knee, *foot]
+
+
+def _units_per_metre(skeleton: Skeleton) -> float:
+    from .kit import KIT_UNITS_PER_METRE
+
+    return KIT_UNITS_PER_METRE if skeleton.name == "kit" else 1.0
 
 
 def _two_bone_knee(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, thigh: np.ndarray, shin: np.ndarray) -> np.ndarray:
