@@ -74,7 +74,7 @@ def detect_layout(root: str | os.PathLike) -> Layout:
             f"features in {features_dir}/ (Motion-X's body-only 263-d vectors), not {FEATURES_DIR}/",
             f"captions in {texts_dir}/; lines without the word/POS field are tagged by remogpt's rule tagger",
             "ids name sub-folders (e.g. humanml/000001); mirrors only where a name starts with M (the humanml subset)",
-            f"no {JOINTS_DIR}/ of the 22-joint skeleton: joints are recovered from the features when needed",
+            f"no {JOINTS_DIR}/ of the 22-joint skeleton: every tool reads the features",
         ),
     )  # fmt: skip
 
