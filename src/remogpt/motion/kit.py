@@ -10,9 +10,9 @@ motions exported on the SMPL tree (BVH). The joints match by anatomy; what KIT h
 the reverse (collar bones, three spine joints) are placed along their neighbours.
 
 Units: KIT-ML's released joints are not in metres. The leg of its target skeleton (clip 03950) measures 437 units
-from hip to ankle (the hip/knee/ankle heights of ../shared/data/evaluator/kit_mean.npy: 559.6, 341.3, 124.1), so
-KIT_UNITS_PER_METRE sizes our rig's leg (0.83 m hip to ankle) to match: features of the same magnitudes as the
-released data's Mean/Std.
+from hip to ankle (hip, knee and ankle heights 559.6, 341.3 and 124.1 in the released KIT evaluator statistics,
+kit_mean.npy), so KIT_UNITS_PER_METRE sizes our rig's leg (0.83 m hip to ankle) to match: features of the same
+magnitudes as the released data's Mean/Std.
 """
 
 from __future__ import annotations
