@@ -21,9 +21,11 @@ def bvh(
     from ..render.bvh import write_bvh
 
     array = load_npy(motion, name="motion")
-    if fps is None:
-        kit = array.shape[-1:] == (251,) or (array.ndim == 3 and array.shape[1] == 21)
-        fps = 12.5 if kit else 20.0
+    if fps is None:  # the skeleton's own rate
+        from ..motion.skeleton import HUMANML3D, KIT
+
+        kit = array.shape[-1:] == (251,) or (array.ndim == 3 and array.shape[1] == KIT.num_joints)
+        fps = KIT.fps if kit else HUMANML3D.fps
     report = write_bvh(array, output, fps=fps, units=units, name=f"motion file '{motion}'")
     typer.echo(
         f"wrote {output}: {report.frames} frames at {report.fps:g} fps in {report.units}; joint position error "

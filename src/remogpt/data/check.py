@@ -26,6 +26,7 @@ from .folder import (
     DatasetFormat,
     Layout,
     detect_layout,
+    files_under,
     parse_caption_line,
 )
 
@@ -151,14 +152,7 @@ def _listing(directory: Path | None, suffix: str, nested: bool = False) -> dict[
     if directory is None or not directory.is_dir():
         return {}
     if nested:
-        found = {}
-        for folder, subfolders, files in os.walk(directory):
-            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-            prefix = Path(folder).relative_to(directory)
-            for name in files:
-                if name.endswith(suffix) and not name.startswith("."):
-                    found[(prefix / name[: -len(suffix)]).as_posix()] = Path(folder) / name
-        return found
+        return dict(files_under(directory, suffix))
     with os.scandir(directory) as entries:
         return {
             e.name[: -len(suffix)]: Path(e.path)
@@ -244,7 +238,7 @@ def check_folder(root: str | os.PathLike, *, workers: int | None = None) -> list
         if not (root / folder).is_dir():
             problems.append(Problem(root / folder, f"the {folder}/ folder is missing.", "missing"))
 
-    nested = layout.plain_captions  # Motion-X's ids name sub-folders
+    nested = layout.nested_ids
     features = _listing(root / features_dir, ".npy", nested)
     joints = _listing(root / joints_dir if joints_dir else None, ".npy", nested)
     texts = _listing(root / texts_dir, ".txt", nested)

@@ -27,7 +27,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -55,6 +55,7 @@ class Layout:
     joints_dir: str | None  # None: no joint positions of the 22/21-joint skeleton in the folder
     texts_dir: str
     plain_captions: bool = False  # caption lines may be plain sentences (no word/POS, no span)
+    nested_ids: bool = False  # ids may name sub-folders ('humanml/000001')
     differences: tuple[str, ...] = ()  # what `data check` says differs from HumanML3D's layout
 
 
@@ -69,7 +70,7 @@ def detect_layout(root: str | os.PathLike) -> Layout:
         return HUMANML3D_LAYOUT
     texts_dir = MOTIONX_TEXTS_DIR if (root / MOTIONX_TEXTS_DIR).is_dir() else TEXTS_DIR
     return Layout(
-        "Motion-X", features_dir, None, texts_dir, plain_captions=True,
+        "Motion-X", features_dir, None, texts_dir, plain_captions=True, nested_ids=True,
         differences=(
             f"features in {features_dir}/ (Motion-X's body-only 263-d vectors), not {FEATURES_DIR}/",
             f"captions in {texts_dir}/; lines without the word/POS field are tagged by remogpt's rule tagger",
@@ -229,13 +230,15 @@ def rule_tokens(text: str) -> list[str]:
     return token_field(text)
 
 
-def _npy_files(directory: Path) -> list[Path]:
-    """Every visible .npy file under a folder, sub-folders included (Motion-X ids), sorted."""
-    found = []
+def files_under(directory: Path, suffix: str) -> Iterator[tuple[str, Path]]:
+    """(id, path) of every visible file with `suffix` under a folder, sub-folders included (Motion-X's ids such as
+    'humanml/000001'), in sorted order; hidden files are temporaries, not ids. A generator: the first comes at once."""
     for folder, subfolders, files in os.walk(directory):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        found += [Path(folder) / f for f in sorted(files) if f.endswith(".npy") and not f.startswith(".")]
-    return found
+        prefix = Path(folder).relative_to(directory)
+        for name in sorted(files):
+            if name.endswith(suffix) and not name.startswith("."):
+                yield (prefix / name[: -len(suffix)]).as_posix(), Path(folder) / name
 
 
 def _io_workers() -> int:
@@ -295,9 +298,9 @@ class HumanML3DFolder:
         for folder in (self.layout.features_dir, self.layout.joints_dir):
             directory = self.root / folder if folder else None
             if directory is not None and directory.is_dir():
-                first = next(iter(_npy_files(directory)), None)
+                first = next(files_under(directory, ".npy"), None)
                 if first is not None:
-                    candidates.append(first)
+                    candidates.append(first[1])
         for path in candidates:
             if not path.is_file():
                 continue
@@ -341,7 +344,9 @@ class HumanML3DFolder:
         directory = self.root / self.layout.features_dir
         if not directory.is_dir():
             raise UserInputError(f"dataset folder '{self.root}' has no {self.layout.features_dir}/ folder and no all.txt.")
-        return sorted(str(p.relative_to(directory).with_suffix("")) for p in _npy_files(directory))
+        if self.layout.nested_ids:
+            return sorted(motion_id for motion_id, _ in files_under(directory, ".npy"))
+        return sorted(p.stem for p in directory.glob("*.npy"))
 
     def has_motion(self, motion_id: str) -> bool:
         return motion_id in self._features or self.features_path(motion_id).is_file()

@@ -30,12 +30,13 @@ def _model_config(model_dir: str | os.PathLike | None) -> dict | None:
     return None
 
 
-def _sampling(model: Any) -> dict | None:
-    """The decoding settings the model ran with (read back from it), for the result's provenance."""
+def _decoding(model: Any) -> dict:
+    """The decoding settings the model ran with (read back from it) and the database its prompts came from (None:
+    its own), for the result's provenance."""
     from dataclasses import asdict, is_dataclass
 
     sampling = getattr(model, "sampling", None)
-    return asdict(sampling) if is_dataclass(sampling) else None
+    return {"sampling": asdict(sampling) if is_dataclass(sampling) else None, "database": getattr(model, "database_source", None)}
 
 
 def _with_provenance(
@@ -97,8 +98,7 @@ def run_t2m(
         evaluation.run(model), model_dir=model_dir, name=name, evaluator=evaluator, data=data, split=split, test=test,
         model_config=model_config, device=device, seed=seed, replications=replications, start=start,
     )  # fmt: skip
-    result["provenance"]["sampling"] = _sampling(model)
-    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
+    result["provenance"].update(_decoding(model))
     return result, t2m_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -144,8 +144,7 @@ def run_m2t(
     )  # fmt: skip
     # what the captioner decoded with, read back from it rather than echoed from the argument
     result["provenance"]["caption_beams"] = model.sampling.caption_beams if hasattr(model, "sampling") else None
-    result["provenance"]["sampling"] = _sampling(model)
-    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
+    result["provenance"].update(_decoding(model))
     return result, m2t_markdown(result, name or (Path(model_dir).name if model_dir else None))
 
 
@@ -175,6 +174,5 @@ def run_motion_task(
         data=data, split=split, test=test, model_config=_model_config(model_dir), device=device, seed=seed,
         replications=replications, start=start,
     )  # fmt: skip
-    result["provenance"]["sampling"] = _sampling(model)
-    result["provenance"]["database"] = getattr(model, "database_source", None)  # None: the model's own
+    result["provenance"].update(_decoding(model))
     return result, motion_task_markdown(result, name or (Path(model_dir).name if model_dir else None))

@@ -23,15 +23,16 @@ from __future__ import annotations
 import numpy as np
 
 from .features import as_features, features_to_joints, num_joints_for_dim, recover_root
+from .kit import units_per_metre
 from .quaternion import qrot
 from .skeleton import Skeleton, skeleton_for
 
 CONTACT_THRESHOLD = 0.5  # a decoded contact channel above this calls the joint planted
 GAP_FRAMES = 2  # planted runs this close together are one run (a flickering channel does not unlock the foot)
-BLEND_FRAMES = 3
+BLEND_FRAMES = 3  # frames over which a locked foot's offset fades in before and out after its planted run
 # a run whose hold would move the foot further than this (metres) is the decoder walking on a stuck channel, not a
 # planted foot: it is left as decoded rather than dragging the leg there
-MAX_HOLD_METRES = 0.4  # frames over which a locked foot's offset fades in before and out after its planted run
+MAX_HOLD_METRES = 0.4
 
 
 def plant_feet(features: np.ndarray) -> np.ndarray:
@@ -94,7 +95,7 @@ def lock_foot(joints: np.ndarray, skeleton: Skeleton, contact_joints: tuple[int,
         now, wanted = where[:, 0] - where[:, 1], home[0] - home[1]  # from the pivot to the other
         run_turn = np.where(both, np.arctan2(wanted[1], wanted[0]) - np.arctan2(now[:, 1], now[:, 0]), 0.0)
         run_turn = (run_turn + np.pi) % (2 * np.pi) - np.pi
-        if np.linalg.norm(run_offset, axis=-1).max() > MAX_HOLD_METRES * _units_per_metre(skeleton):
+        if np.linalg.norm(run_offset, axis=-1).max() > MAX_HOLD_METRES * units_per_metre(skeleton):
             continue
         for t in range(max(0, start - BLEND_FRAMES), min(frames, end + BLEND_FRAMES)):
             inside = min(max(t, start), end - 1)
@@ -119,12 +120,6 @@ def lock_foot(joints: np.ndarray, skeleton: Skeleton, contact_joints: tuple[int,
     joints[np.ix_(moved, foot)] = piece
     joints[moved, knee] = _two_bone_knee(joints[moved, hip], joints[moved, knee], joints[moved, foot[0]], thigh, shin)
     return [knee, *foot]
-
-
-def _units_per_metre(skeleton: Skeleton) -> float:
-    from .kit import KIT_UNITS_PER_METRE
-
-    return KIT_UNITS_PER_METRE if skeleton.name == "kit" else 1.0
 
 
 def _two_bone_knee(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, thigh: np.ndarray, shin: np.ndarray) -> np.ndarray:

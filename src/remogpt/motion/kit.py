@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 KIT_UNITS_PER_METRE = 530.0
-KIT_FPS = 12.5
 TOE_REACH = 0.5  # the KIT toe tip lies this fraction of the ankle->ball distance beyond the ball, at the ball's height
 
 # KIT joint -> the SMPL joint it sits at (None: placed by hand below)
@@ -35,6 +34,11 @@ _FROM_SMPL = (
     2, 5, 8, 11, None,  # right hip, knee, ankle, ball (mt) <- foot, toe tip
     1, 4, 7, 10, None,  # left hip, knee, ankle, ball, toe tip
 )  # fmt: skip
+
+
+def units_per_metre(skeleton) -> float:
+    """Length units per metre of a skeleton's joint positions (KIT's are not metres)."""
+    return KIT_UNITS_PER_METRE if skeleton.name == "kit" else 1.0
 
 
 def smpl_to_kit(joints: np.ndarray) -> np.ndarray:

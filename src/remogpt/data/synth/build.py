@@ -39,9 +39,9 @@ import numpy as np
 from ...errors import UserInputError
 from ...io import atomic_path, load_npy, save_json
 from ...motion.features import features_to_joints, joints_to_features
-from ...motion.kit import KIT_FPS, smpl_to_kit
+from ...motion.kit import smpl_to_kit
 from ...motion.mirror import mirror_joints
-from ...motion.skeleton import KIT
+from ...motion.skeleton import HUMANML3D, KIT
 from ...motion.stats import mean_std
 from ..folder import FEATURES_DIR, Caption, write_motion, write_split, write_stats
 from .actions import MotionSpec
@@ -60,7 +60,8 @@ RARE_THRESHOLD = 10  # segment compositions seen fewer times than this in train 
 COMPOSITIONS_FILE = "compositions.jsonl"
 SUMMARY_FILE = "synth.json"
 MAX_MOTIONS = 1_000_000
-SKELETONS = ("humanml3d", "kit")
+_SKELETONS = {"humanml3d": HUMANML3D, "kit": KIT}  # --skeleton: the dataset's skeleton (fps, joints)
+SKELETONS = tuple(_SKELETONS)
 RIG = default_rig()
 
 
@@ -107,7 +108,7 @@ def _make_motion(job: tuple[str, int, int, dict, float, str]) -> dict:
     for mirrored in (False, True):
         source = fit_to_rig(mirror_joints(joints), RIG) if mirrored else joints
         if skeleton == "kit":  # KIT has no target skeleton to retarget to: every clip keeps the rig's bones
-            features = joints_to_features(resample(smpl_to_kit(source), FPS, KIT_FPS), KIT)
+            features = joints_to_features(resample(smpl_to_kit(source), FPS, KIT.fps), KIT)
         else:
             # Our bones already have the target lengths, so HumanML3D's retargeting step is an identity (to 1e-13 m,
             # tested); skipping it halves the encoding time.
@@ -198,7 +199,7 @@ def synthesize(
     for name, ids in named.items():
         write_split(root, name, ids)
 
-    mean, std = mean_std((load_npy(root / FEATURES_DIR / f"{i}.npy", name="features") for i in named["train"]), KIT.num_joints if skeleton == "kit" else 22)
+    mean, std = mean_std((load_npy(root / FEATURES_DIR / f"{i}.npy", name="features") for i in named["train"]), _SKELETONS[skeleton].num_joints)
     write_stats(root, mean, std)
 
     with atomic_path(root / COMPOSITIONS_FILE) as tmp:
@@ -214,7 +215,7 @@ def synthesize(
 
     summary = _summary(specs, texts, figures, named, seed, time.perf_counter() - started)
     summary["timed_captions"] = {"share": timed_share, "motions": sum(f["timed"] for f in figures) * 2}
-    summary["skeleton"], summary["fps"] = skeleton, KIT_FPS if skeleton == "kit" else FPS
+    summary["skeleton"], summary["fps"] = skeleton, _SKELETONS[skeleton].fps
     save_json(root / SUMMARY_FILE, summary)
     return summary
 
