@@ -177,11 +177,11 @@ def test_instruction_dataset_mixes_tasks_and_uses_context(vocabulary):
     assert examples == [dataset[i] for i in range(len(dataset))]  # deterministic per (seed, epoch, index)
     dataset.set_epoch(1)
     assert examples != [dataset[i] for i in range(len(dataset))]  # a new epoch draws new prompts
-    prompts = " ".join(p for p, _ in examples)
+    prompts = " ".join(p for p, _, _ in examples)
     assert "### Context:" in prompts and "Text: a person waves" in prompts
-    targets = [t for _, t in examples]
+    targets = [t for _, t, _ in examples]
     assert any(t.startswith("<som>") for t in targets) and any(not t.startswith("<som>") for t in targets)
-    for prompt, target in examples:
+    for prompt, target, _ in examples:
         assert "{" not in prompt
         if target.startswith("<som>") and "Context" in prompt and "illustrates" in prompt:
             assert target == vocabulary.motion_string(items[0].tokens)
@@ -198,14 +198,14 @@ def test_query_masking_hides_part_of_the_caption_query_only(vocabulary):
     plain = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, seed=0)
     hidden = []
     for seed in range(20):
-        prompt, target = masked.example(item, "m2t", random.Random(seed))
+        prompt, target, _ = masked.example(item, "m2t", random.Random(seed))
         assert target == "someone jumps twice" and "Motion: " + vocabulary.motion_string(ref.codes) in prompt
         query = prompt.split("### Context:")[0]
         assert query.count("<motion_id_") + query.count("<motion_mask>") == len(codes)
         hidden.append(query.count("<motion_mask>") / len(codes))
         assert "<motion_mask>" not in plain.example(item, "m2t", random.Random(seed))[0]
         for task in ("t2m", "prediction", "inbetween"):
-            prompt, target = masked.example(item, task, random.Random(seed))
+            prompt, target, _ = masked.example(item, task, random.Random(seed))
             assert "<motion_mask>" not in prompt + target
     assert 0.0 < min(hidden) < 0.45 < max(hidden) <= 1.0  # a fraction drawn per example from [0, rate]
     span = vocabulary.motion_string([3, 4, 5], masked={1})
@@ -219,7 +219,7 @@ def test_paraphrase_task_maps_a_caption_to_another_caption_of_the_same_clip(voca
     item = MotionTextItem("000001", "000001", [1, 2, 3, 4], captions, [[], [], []], [])
     dataset = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, task_weights={"paraphrase": 1.0}, seed=0)
     for seed in range(10):
-        prompt, target = dataset.example(item, "paraphrase", random.Random(seed))
+        prompt, target, _ = dataset.example(item, "paraphrase", random.Random(seed))
         source = next(c for c in captions if c in prompt)
         assert target in captions and target != source and "<som>" not in prompt + target
     single = MotionTextItem("000002", "000002", [1, 2, 3, 4], ["someone jumps twice"], [[]], [])
@@ -320,7 +320,7 @@ def test_self_reference_puts_the_clip_itself_first_with_another_caption(vocabula
     always = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, self_reference_rate=1.0)
     for seed in range(20):
         for task in ("t2m", "m2t"):
-            prompt, target = always.example(item, task, random.Random(seed))
+            prompt, target, _ = always.example(item, task, random.Random(seed))
             context = prompt.split("### Context:")[1]
             first, second = context.strip().split("\n")[:2]
             assert own_span in first and "a neighbour" not in context and "a text match" in second  # only the first swapped
@@ -383,6 +383,6 @@ def test_prediction_and_inbetween_prompts_hold_the_start_context_when_asked(voca
     assert all("### Context:" not in plain[i][0] for i in range(len(items)))  # MotionGPT's prompts: no context
     with_context = InstructionDataset(items, vocabulary, fps=20, downsample_factor=4, task_weights=weights, seed=0, motion_task_context=True)
     for i in range(len(items)):
-        prompt, target = with_context[i]
+        prompt, target, _ = with_context[i]
         assert "### Context:" in prompt and "Text: a person kneels" in prompt and vocabulary.motion_string([7, 8, 9]) in prompt
         assert (prompt.splitlines()[1], target) == (plain[i][0].splitlines()[1], plain[i][1])  # the same example drawn

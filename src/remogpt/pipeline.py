@@ -173,7 +173,8 @@ class ReMoGPT:
             return []
         if seed is not None:
             torch.manual_seed(seed)
-        references = self.context.for_texts(texts)
+        text_embeddings = self._query_embeddings(texts, "text")
+        references = self.context.for_texts(texts, embeddings=text_embeddings)
         prompts, plain_prompts = [], []
         for text, frames, refs in zip(texts, lengths, references):
             if frames:
@@ -198,6 +199,7 @@ class ReMoGPT:
             max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
             guidance_prompts=plain_prompts if guided else None,
             guidance_scale=self.sampling.context_guidance,
+            query_embeddings=self._prefix(text_embeddings),
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
@@ -205,7 +207,7 @@ class ReMoGPT:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
         features = self._decoded(codes)
         if candidates > 1:
-            keep = self._best_candidates(texts, features, num_samples, candidates)
+            keep = self._best_candidates(texts, features, num_samples, candidates, text_embeddings)
             codes, features = [codes[i] for i in keep], [features[i] for i in keep]
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
@@ -352,9 +354,28 @@ class ReMoGPT:
             raise UserInputError("reranking candidates needs the model's retriever, and this model directory has none.")
         return count
 
-    def _best_candidates(self, texts: Sequence[str], features: list[np.ndarray], num_samples: int, candidates: int) -> list[int]:
+    def _query_embeddings(self, queries: Sequence, modality: str) -> np.ndarray | None:
+        """The retriever's embeddings of the queries (texts or motions), computed once for the context, the query
+        prefix and the reranking; None when nothing reads them."""
+        if self.retriever is None or not (self.lm.config.query_prefix or self.context.mode != "none" or self.sampling.candidates > 1):
+            return None
+        embed = self.retriever.embed_texts if modality == "text" else self.retriever.embed_motions
+        return embed(list(queries))
+
+    def _prefix(self, embeddings: np.ndarray | None) -> np.ndarray | None:
+        """The query embeddings for the language model, when it reads them (ReMoGPT's query prefix)."""
+        if not self.lm.config.query_prefix:
+            return None
+        if embeddings is None:
+            raise UserInputError("this model reads its retriever's query embeddings, and its directory has no retriever.")
+        return embeddings
+
+    def _best_candidates(
+        self, texts: Sequence[str], features: list[np.ndarray], num_samples: int, candidates: int, text_embeddings: np.ndarray | None = None
+    ) -> list[int]:
         """Index of the candidate closest to its text (retriever cosine) in each group of `candidates` rows."""
-        text_embeddings = self.retriever.embed_texts(list(texts))
+        if text_embeddings is None:
+            text_embeddings = self.retriever.embed_texts(list(texts))
         motion_embeddings = self.retriever.embed_motions(features).reshape(len(texts), num_samples, candidates, -1)
         best = np.einsum("td,tscd->tsc", text_embeddings, motion_embeddings).argmax(-1)
         return [(t * num_samples + s) * candidates + int(best[t, s]) for t in range(len(texts)) for s in range(num_samples)]
@@ -371,11 +392,14 @@ class ReMoGPT:
             return []
         self.sampling.check()
         tokens = self.motion_tokenizer.encode(list(motions))
-        references = self.context.for_motions(list(motions))
+        motion_embeddings = self._query_embeddings(motions, "motion")
+        references = self.context.for_motions(list(motions), embeddings=motion_embeddings)
         spans = [self.lm.vocabulary.motion_string(t) for t in tokens]
         prompts = [build_prompt(first_instruction("m2t", motion=span), refs) for span, refs in zip(spans, references)]
         beams = self.sampling.caption_beams
-        ids = self.lm.generate_ids(prompts, motion=False, do_sample=False, num_beams=beams)
+        ids = self.lm.generate_ids(
+            prompts, motion=False, do_sample=False, num_beams=beams, query_embeddings=self._prefix(motion_embeddings)
+        )
         return [(self.lm.vocabulary.text(row), refs) for row, refs in zip(ids, references)]
 
     def caption(self, motions: Sequence[np.ndarray]) -> list[str]:

@@ -59,6 +59,9 @@ def train_lm_command(
         None, "--motion-task-context/--no-motion-task-context",
         help="Stage 2: prediction and in-between prompts hold references retrieved with the motion's start (default off).",
     ),
+    query_prefix: Optional[int] = typer.Option(
+        None, min=0, max=16, help="Stage 2: read the query's retriever embedding as N prefix vectors in front of the prompt (0 = off)."
+    ),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -77,7 +80,8 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, **hardware_overrides(accelerator, devices, num_nodes, precision),
+        copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix,
+        **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)
     if pretrain_only:

@@ -51,16 +51,17 @@ class ContextRetriever:
         self.vocabulary.check_codes(hit.tokens)
         return Reference(hit.caption, tuple(int(c) for c in hit.tokens), hit.kind, float(hit.similarity), hit.motion_id, hit.name)
 
-    def for_texts(self, texts: Sequence[str], exclude: Sequence | None = None) -> list[list[Reference]]:
+    def for_texts(self, texts: Sequence[str], exclude: Sequence | None = None, embeddings: np.ndarray | None = None) -> list[list[Reference]]:
+        """References for every text; `embeddings`: the texts' retriever embeddings when the caller has them."""
         if self.mode == "none" or not texts:
             return [[] for _ in texts]
-        embeddings = self.retriever.embed_texts(list(texts))
+        embeddings = self.retriever.embed_texts(list(texts)) if embeddings is None else embeddings
         results = self.database.search(embeddings, "text", k=kinds_for(self.mode, "text", self.k), targets=("motion", "text"), exclude=exclude)
         return self._references(results, "text")
 
-    def for_motions(self, motions: Sequence[np.ndarray], exclude: Sequence | None = None) -> list[list[Reference]]:
+    def for_motions(self, motions: Sequence[np.ndarray], exclude: Sequence | None = None, embeddings: np.ndarray | None = None) -> list[list[Reference]]:
         if self.mode == "none" or not motions:
             return [[] for _ in motions]
-        embeddings = self.retriever.embed_motions(list(motions))
+        embeddings = self.retriever.embed_motions(list(motions)) if embeddings is None else embeddings
         results = self.database.search(embeddings, "motion", k=kinds_for(self.mode, "motion", self.k), targets=("motion", "text"), exclude=exclude)
         return self._references(results, "motion")

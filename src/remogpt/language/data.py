@@ -18,14 +18,19 @@ instead of a neighbour. Retrieval always excludes the query's own clip, so witho
 reference that answers the query and learns to lean on the text alone; with it, it learns to copy what matches
 and to edit what does not (the same reason retrieval-augmented language models are trained with the gold passage
 in context some of the time).
+
+Query prefix (language/model.py `query_prefix`): every example also names its query, ("text", item, caption) or
+("motion", item), or None for prediction and in-betweening; `collate` turns the names into the items' retriever
+embeddings (zeros where there is none), which the model reads in front of the prompt.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
+import numpy as np
 from torch.utils.data import Dataset
 
 from .prompts import Reference, build_prompt, sample_instruction
@@ -47,6 +52,15 @@ class MotionTextItem:
     # references retrieved with the motion's start alone as the query (START_QUERY_SHARE of its tokens): what a
     # prediction or in-between prompt may hold, since at inference only the start (and end) are known
     start_context: list[Reference] = field(default_factory=list)
+    # the frozen retriever's embeddings of each caption and of the motion, for a model with a query prefix
+    caption_embeddings: np.ndarray | None = None
+    motion_embedding: np.ndarray | None = None
+
+
+class Example(NamedTuple):
+    prompt: str
+    target: str
+    query: tuple | None = None  # ("text", item name, caption index), ("motion", item name) or None
 
 
 START_QUERY_SHARE = 1 / 3  # the part of a training motion used as the query of its prediction/in-between context
@@ -95,7 +109,7 @@ class InstructionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, item: int | tuple[int, int]) -> tuple[str, str]:
+    def __getitem__(self, item: int | tuple[int, int]) -> Example:
         """An index (this dataset's epoch), or (index, epoch) from a step-based sampler (training.StepBatches)."""
         index, epoch = item if isinstance(item, tuple) else (item, self.epoch)
         rng = random.Random(hash((self.seed, epoch, index)))
@@ -130,11 +144,11 @@ class InstructionDataset(Dataset):
 
     def example_length(self, index: int, epoch: int | None = None) -> int:
         """Tokens of the example drawn at `index` in `epoch` (default: this one), prompt + target, for bucketing."""
-        prompt, target = self[(index, self.epoch if epoch is None else epoch)]
+        prompt, target, _ = self[(index, self.epoch if epoch is None else epoch)]
         encoded = self.vocabulary.tokenizer([prompt, target])["input_ids"]
         return len(encoded[0]) + len(encoded[1])
 
-    def example(self, item: MotionTextItem, task: str, rng: random.Random) -> tuple[str, str]:
+    def example(self, item: MotionTextItem, task: str, rng: random.Random) -> Example:
         motion = self.vocabulary.motion_string
         tokens = item.tokens
         if task.startswith("t2m"):
@@ -144,7 +158,8 @@ class InstructionDataset(Dataset):
                 task, rng, caption=item.captions[which], seconds=f"{frames / self.fps:.1f}", frames=str(frames)
             )
             context = self._chosen(item.text_context[which], rng) if item.text_context else []
-            return build_prompt(instruction, self._with_self_reference(context, item, which, rng)), motion(tokens)
+            prompt = build_prompt(instruction, self._with_self_reference(context, item, which, rng))
+            return Example(prompt, motion(tokens), ("text", item.name, which))
         if task == "m2t":
             masked: set[int] = set()
             if self.query_mask_rate > 0:
@@ -153,19 +168,20 @@ class InstructionDataset(Dataset):
             instruction = sample_instruction(task, rng, motion=motion(tokens, masked))
             target = rng.randrange(len(item.captions))
             context = self._with_self_reference(self._chosen(item.motion_context, rng), item, target, rng)
-            return build_prompt(instruction, context), item.captions[target]
+            return Example(build_prompt(instruction, context), item.captions[target], ("motion", item.name))
         if task == "paraphrase":  # text in, caption out: practice for reading the Context block's captions
-            source, target = rng.sample(item.captions, 2)
-            return build_prompt(sample_instruction(task, rng, caption=source)), target
+            source, target = rng.sample(range(len(item.captions)), 2)
+            prompt = build_prompt(sample_instruction(task, rng, caption=item.captions[source]))
+            return Example(prompt, item.captions[target], ("text", item.name, source))
         start_context = self._chosen(item.start_context, rng) if self.motion_task_context else []
         if task == "prediction":
             cut = rng.randint(max(1, len(tokens) // 4), max(1, len(tokens) // 2))
             instruction = sample_instruction(task, rng, motion_start=motion(tokens[:cut]))
-            return build_prompt(instruction, start_context), motion(tokens[cut:])
+            return Example(build_prompt(instruction, start_context), motion(tokens[cut:]))
         if task == "inbetween":
             edge = max(1, len(tokens) // 4)
             instruction = sample_instruction(task, rng, motion_start=motion(tokens[:edge]), motion_end=motion(tokens[-edge:]))
-            return build_prompt(instruction, start_context), motion(tokens[edge:-edge])
+            return Example(build_prompt(instruction, start_context), motion(tokens[edge:-edge]))
         raise ValueError(f"unknown task {task!r}")
 
 
@@ -204,6 +220,27 @@ class LengthBucketSampler:
         return iter(self.epoch_batches(self.dataset.epoch))
 
 
-def collate_examples(batch: list[tuple[str, str]]) -> dict[str, list[str]]:
-    prompts, targets = zip(*batch)
+def collate_examples(batch: list[Example]) -> dict[str, list[str]]:
+    prompts, targets, _ = zip(*batch)
     return {"prompts": list(prompts), "targets": list(targets)}
+
+
+class QueryCollate:
+    """Batches with the queries' retriever embeddings (`query_embeddings`, zeros for examples without a query)."""
+
+    def __init__(self, items: Sequence[MotionTextItem]):
+        self.by_name = {item.name: item for item in items}
+        first = next(iter(self.by_name.values()))
+        self.dim = len(first.motion_embedding)
+
+    def embedding(self, query: tuple | None) -> np.ndarray:
+        if query is None:
+            return np.zeros(self.dim, dtype=np.float32)
+        item = self.by_name[query[1]]
+        return item.caption_embeddings[query[2]] if query[0] == "text" else item.motion_embedding
+
+    def __call__(self, batch: list[Example]) -> dict:
+        import torch
+
+        embeddings = torch.from_numpy(np.stack([self.embedding(example.query) for example in batch]).astype(np.float32))
+        return {**collate_examples(batch), "query_embeddings": embeddings}

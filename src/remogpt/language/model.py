@@ -40,6 +40,11 @@ class LanguageModelConfig:
     max_caption_tokens: int = 48
     copy_head: bool = False  # a copy path from the prompt (language/copy.py); added for stage 2 by `--copy-head`
     copy_mixture: str = "gate"  # how it mixes with generating: "gate" or "joint" (language/copy.py CopyHead)
+    # The query's retriever embedding as `query_prefix` vectors in front of the prompt (0 = off): the T5 is trained
+    # from scratch here, without the language knowledge of the paper's pretrained T5-base, and the retriever's
+    # caption (or motion) embedding is the pretrained, motion-grounded reading of the query that we do have.
+    query_prefix: int = 0
+    query_embedding_dim: int = 0  # the retriever's latent size (its embeddings are unit vectors)
 
 
 def t5_config_for(preset: str, vocab: MotionVocabulary, dropout: float = 0.1) -> dict:
@@ -89,6 +94,11 @@ class MotionLanguageModel(Pretrained, nn.Module):
         self.config = config
         self.vocabulary = vocabulary
         self.t5 = _make_t5(config)
+        if config.query_prefix:
+            if config.copy_head:
+                raise UserInputError("a query prefix and a copy head cannot be combined (the copy path reads prompt ids).")
+            d_model = config.t5["d_model"]
+            self.query_projection = nn.Linear(config.query_embedding_dim, config.query_prefix * d_model)
 
     # ---- construction
     @classmethod
@@ -120,6 +130,13 @@ class MotionLanguageModel(Pretrained, nn.Module):
         missing, unexpected = self.t5.load_state_dict(state, strict=False)
         assert not unexpected and all(k.startswith("copy_head.") for k in missing), (missing, unexpected)
 
+    def add_query_prefix(self, vectors: int, embedding_dim: int) -> None:
+        """The same model reading the query's retriever embedding as `vectors` prefix vectors (freshly initialised)."""
+        if self.config.query_prefix:
+            return
+        self.config.query_prefix, self.config.query_embedding_dim = vectors, embedding_dim
+        self.query_projection = nn.Linear(embedding_dim, vectors * self.config.t5["d_model"]).to(self.device)
+
     def source_inputs(self, input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
         """What the T5's forward needs besides encoder outputs: the prompt ids, for a copy model."""
         return {"source_ids": input_ids} if self.config.copy_head else {}
@@ -145,6 +162,27 @@ class MotionLanguageModel(Pretrained, nn.Module):
         )
         return {"input_ids": batch["input_ids"].to(self.device), "attention_mask": batch["attention_mask"].to(self.device)}
 
+    def encoder_inputs(self, prompts: Sequence[str], query_embeddings: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """What the T5 encoder reads: the prompt ids, or, with a query prefix, the prompt's embeddings behind the
+        projected query embeddings. A row whose query embedding is all zeros (a task without a text or motion query,
+        such as prediction) has its prefix masked out; so does every row when `query_embeddings` is None."""
+        inputs = self.encode_prompts(prompts)
+        if not self.config.query_prefix:
+            return inputs
+        rows, vectors = len(prompts), self.config.query_prefix
+        if query_embeddings is None:
+            query_embeddings = torch.zeros(rows, self.config.query_embedding_dim)
+        query = torch.as_tensor(query_embeddings, dtype=torch.float32, device=self.device)
+        if query.shape != (rows, self.config.query_embedding_dim):
+            raise ValueError(f"query embeddings of shape {tuple(query.shape)} for {rows} prompts of this model")
+        prefix = self.query_projection(query).view(rows, vectors, -1)
+        embedded = self.t5.get_input_embeddings()(inputs["input_ids"])
+        present = (query.abs().sum(-1, keepdim=True) > 0).to(inputs["attention_mask"].dtype).expand(rows, vectors)
+        return {
+            "inputs_embeds": torch.cat([prefix.to(embedded.dtype), embedded], 1),
+            "attention_mask": torch.cat([present, inputs["attention_mask"]], 1),
+        }
+
     def encode_targets(self, targets: Sequence[str]) -> torch.Tensor:
         """Target ids with padding replaced by -100 (ignored by the loss)."""
         limit = max(self.config.max_motion_tokens, self.config.max_caption_tokens)
@@ -154,7 +192,9 @@ class MotionLanguageModel(Pretrained, nn.Module):
         labels[labels == self.vocabulary.pad_id] = -100
         return labels
 
-    def loss(self, prompts: Sequence[str], targets: Sequence[str], corruption: float = 0.0) -> torch.Tensor:
+    def loss(
+        self, prompts: Sequence[str], targets: Sequence[str], corruption: float = 0.0, query_embeddings: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Teacher-forced cross-entropy. `corruption` > 0: each example's decoder-input motion codes are replaced by
         random codes with a rate drawn from [0, corruption] (T2M-GPT's remedy for exposure bias: the model learns
         to continue from its own imperfect samples); the labels stay the true codes."""
@@ -162,7 +202,8 @@ class MotionLanguageModel(Pretrained, nn.Module):
         decoder_input_ids = self.t5._shift_right(labels)
         if corruption > 0:
             decoder_input_ids = self.corrupt_motion_codes(decoder_input_ids, corruption)
-        return self.t5(**self.encode_prompts(prompts), decoder_input_ids=decoder_input_ids, labels=labels).loss
+        inputs = self.encoder_inputs(prompts, query_embeddings)
+        return self.t5(**inputs, decoder_input_ids=decoder_input_ids, labels=labels).loss
 
     def corrupt_motion_codes(self, ids: torch.Tensor, max_rate: float) -> torch.Tensor:
         first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
@@ -188,23 +229,25 @@ class MotionLanguageModel(Pretrained, nn.Module):
         min_motion_tokens: int | Sequence[int] = 0,
         guidance_prompts: Sequence[str] | None = None,
         guidance_scale: float = 0.0,
+        query_embeddings: torch.Tensor | None = None,
     ) -> list[list[int]]:
         """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
 
         With `motion=True` only motion tokens, <som>, <eom> and </s> may be produced (a logits mask), so the output
         is always a motion span; `min_motion_tokens` (one number, or one per prompt) delays <eom> until at least that
-        many codes were written, which is how a requested length is honoured.
+        many codes were written, which is how a requested length is honoured. `query_embeddings`: one retriever
+        embedding per prompt for a model with a query prefix.
         """
         from transformers import LogitsProcessorList
 
-        inputs = self.encode_prompts(prompts)
+        inputs = self.encoder_inputs(prompts, query_embeddings)
         rows = num_samples * num_beams
         minimum = torch.as_tensor(min_motion_tokens).expand(len(prompts)).repeat_interleave(rows)
         processors = LogitsProcessorList([MotionOnlyLogits(self.vocabulary, minimum) if motion else TextOnlyLogits(self.vocabulary)])
         if guidance_prompts is not None and guidance_scale != 0.0:
             if len(guidance_prompts) != len(prompts):
                 raise ValueError("guidance_prompts needs one prompt per prompt")
-            processors.insert(0, ContextGuidance(self, guidance_prompts, guidance_scale, rows))
+            processors.insert(0, ContextGuidance(self, guidance_prompts, guidance_scale, rows, query_embeddings))
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -217,7 +260,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
             num_return_sequences=num_samples,
             logits_processor=processors,
             use_cache=True,
-            **self.source_inputs(inputs["input_ids"]),
+            **self.source_inputs(inputs.get("input_ids")),
         )
         return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
 
@@ -230,12 +273,12 @@ class ContextGuidance:
     Must be the first logits processor (before the masks that set -inf).
     """
 
-    def __init__(self, model: "MotionLanguageModel", prompts: Sequence[str], scale: float, rows_per_prompt: int):
-        inputs = model.encode_prompts(prompts)
+    def __init__(self, model: "MotionLanguageModel", prompts: Sequence[str], scale: float, rows_per_prompt: int, query_embeddings=None):
+        inputs = model.encoder_inputs(prompts, query_embeddings)
         self.t5, self.scale = model.t5, scale
         self.attention_mask = inputs["attention_mask"].repeat_interleave(rows_per_prompt, 0)
-        self.source = model.source_inputs(inputs["input_ids"].repeat_interleave(rows_per_prompt, 0))
-        encoded = self.t5.get_encoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        self.source = model.source_inputs(inputs["input_ids"].repeat_interleave(rows_per_prompt, 0)) if "input_ids" in inputs else {}
+        encoded = self.t5.get_encoder()(**inputs)
         self.encoder_outputs = (encoded.last_hidden_state.repeat_interleave(rows_per_prompt, 0),)
         self.cache, self.seen = None, 0
 

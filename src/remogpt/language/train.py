@@ -64,6 +64,7 @@ class LanguageTrainConfig:
     copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
     copy_mixture: str = "gate"  # how the copy path mixes with generating: "gate" or "joint" (CopyHead)
     motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
+    query_prefix: int = 0  # stage 2: the query's retriever embedding as this many prefix vectors (language/model.py); 0 = off
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
@@ -95,12 +96,15 @@ def _module_class():
             self.model, self.config, self.total_steps = model, config, total_steps
 
         def training_step(self, batch, _):
-            loss = self.model.loss(batch["prompts"], batch["targets"], corruption=self.config.motion_corruption)
+            loss = self.model.loss(
+                batch["prompts"], batch["targets"], corruption=self.config.motion_corruption,
+                query_embeddings=batch.get("query_embeddings"),
+            )  # fmt: skip
             self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]), sync_dist=True)
             return loss
 
         def validation_step(self, batch, _):
-            loss = self.model.loss(batch["prompts"], batch["targets"])
+            loss = self.model.loss(batch["prompts"], batch["targets"], query_embeddings=batch.get("query_embeddings"))
             self.log("val/loss", loss, prog_bar=True, batch_size=len(batch["prompts"]))
 
         def on_before_optimizer_step(self, optimizer):
@@ -160,25 +164,38 @@ def motion_tokens_for(samples, motion_tokenizer, cache_path: Path) -> dict[str, 
     return {s.name: cached[s.name] for s in samples}
 
 
-def build_items(samples, tokens: dict[str, list[int]], context=None, start_context_factor: int = 0):
+def build_items(samples, tokens: dict[str, list[int]], context=None, start_context_factor: int = 0, retriever=None):
     """MotionTextItems, with references looked up in one batched pass per query type when `context` is given
     (`start_context_factor`, the tokenizer's frames per token: also with each motion's start alone as the query,
-    for prediction and in-between prompts)."""
+    for prediction and in-between prompts), and with the queries' embeddings when `retriever` is given (a model
+    with a query prefix)."""
+    import numpy as np
+
     from ..retrieval.database import Exclude
     from .data import START_QUERY_SHARE, MotionTextItem
 
     items = [MotionTextItem(s.name, s.motion_id, tokens[s.name], [c.text for c in s.captions]) for s in samples if tokens[s.name]]
-    if context is None or context.mode == "none":
-        return items
     by_name = {s.name: s for s in samples}
     texts = [(i, caption) for i, item in enumerate(items) for caption in item.captions]
-    text_refs = context.for_texts([c for _, c in texts], exclude=[Exclude(items[i].motion_id, c) for i, c in texts])
+    text_embeddings = motion_embeddings = None
+    if retriever is not None and items:
+        text_embeddings = retriever.embed_texts([c for _, c in texts])
+        motion_embeddings = retriever.embed_motions([by_name[item.name].features for item in items])
+        ends = np.cumsum([len(item.captions) for item in items])
+        for item, end, motion_embedding in zip(items, ends, motion_embeddings):
+            item.caption_embeddings, item.motion_embedding = text_embeddings[end - len(item.captions) : end], motion_embedding
+    if context is None or context.mode == "none":
+        return items
+    text_refs = context.for_texts(
+        [c for _, c in texts], exclude=[Exclude(items[i].motion_id, c) for i, c in texts], embeddings=text_embeddings
+    )
     for item in items:
         item.text_context = []
     for (i, _), refs in zip(texts, text_refs):
         items[i].text_context.append(refs)
     motion_refs = context.for_motions(
-        [by_name[item.name].features for item in items], exclude=[Exclude(item.motion_id, item.captions[0]) for item in items]
+        [by_name[item.name].features for item in items], exclude=[Exclude(item.motion_id, item.captions[0]) for item in items],
+        embeddings=motion_embeddings,
     )
     for item, refs in zip(items, motion_refs):
         item.motion_context = refs
@@ -195,7 +212,7 @@ def _fit_stage(
     from torch.utils.data import DataLoader
 
     from ..training import HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, resume_step, shuffled_batches, write_run_config
-    from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, collate_examples
+    from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, QueryCollate, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", *HARDWARE_FIELDS))
     weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
@@ -218,8 +235,9 @@ def _fit_stage(
     else:
         epochs = shuffled_batches(len(dataset), config.batch_size, config.seed, drop_last=drop_last)
     # batches and the examples drawn for them are functions of (seed, step): a resumed run goes on exactly
-    train_loader = DataLoader(dataset, batch_sampler=StepBatches(*epochs, start=resume_step(out_dir)), collate_fn=collate_examples)
-    val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate_examples)
+    collate = QueryCollate(items + val_items) if model.config.query_prefix else collate_examples
+    train_loader = DataLoader(dataset, batch_sampler=StepBatches(*epochs, start=resume_step(out_dir)), collate_fn=collate)
+    val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False, collate_fn=collate)
     callbacks = [_snapshot_callback(config.snapshot_every, out_dir / "snapshots")] if config.snapshot_every else []
     trainer = make_trainer(
         out_dir, max_steps=steps, val_every_n_steps=min(config.val_every, steps),
@@ -270,6 +288,8 @@ def train_language_model(
 
     if config.copy_mixture not in MIXTURES:
         raise UserInputError(f"--copy-mixture must be one of {', '.join(MIXTURES)}, not '{config.copy_mixture}'.")
+    if config.query_prefix and config.copy_head:
+        raise UserInputError("--query-prefix and --copy-head cannot be combined (the copy path reads the prompt's ids).")
     for name in ("self_reference_rate", "self_reference_noise"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
@@ -315,8 +335,11 @@ def train_language_model(
     context = ContextRetriever(retriever, database, model.vocabulary, config.retrieval, max(config.k, config.reference_pool))
     with torch.no_grad():
         start_factor = factor if config.motion_task_context else 0
-        items = build_items(train_samples, tokens, context, start_factor)
-        val_items = build_items(val_samples, tokens, context, start_factor)
+        query_retriever = retriever if config.query_prefix else None
+        items = build_items(train_samples, tokens, context, start_factor, retriever=query_retriever)
+        val_items = build_items(val_samples, tokens, context, start_factor, retriever=query_retriever)
+    if config.query_prefix:  # stage 2 only, so every retrieval setting shares one stage 1
+        model.add_query_prefix(config.query_prefix, retriever.config.latent_dim)
     if config.copy_head:
         model.add_copy_head(config.copy_mixture)
     model.train()
