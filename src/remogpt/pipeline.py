@@ -47,6 +47,12 @@ class SamplingSettings:
     context_guidance: float = 0.0
     # every decoded motion (generated, references, reconstructions alike) gets its planted feet held still
     plant_feet: bool = True
+    # >0: the model edits its top-1 text->motion reference instead of writing from nothing, keeping each of its
+    # codes that it gives at least this probability (language/model.py DraftEditing); 0 = off
+    draft_threshold: float = 0.0
+    # a text without a requested length gets its top-1 text->motion reference's length, asked for in the prompt
+    # ("a motion of N frames") and held to; off: the model ends the motion itself
+    reference_length: bool = False
 
     def check(self) -> None:
         """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
@@ -65,6 +71,8 @@ class SamplingSettings:
             raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
         if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
             raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
+        if not number(self.draft_threshold) or not 0 <= self.draft_threshold <= 1:
+            raise UserInputError(f"the draft threshold must be between 0 and 1, not {self.draft_threshold}.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
 
@@ -175,6 +183,8 @@ class ReMoGPT:
             torch.manual_seed(seed)
         text_embeddings = self._query_embeddings(texts, "text")
         references = self.context.for_texts(texts, embeddings=text_embeddings)
+        if self.sampling.reference_length:
+            lengths = [frames or self._reference_frames(refs) for frames, refs in zip(lengths, references)]
         prompts, plain_prompts = [], []
         for text, frames, refs in zip(texts, lengths, references):
             if frames:
@@ -200,6 +210,8 @@ class ReMoGPT:
             guidance_prompts=plain_prompts if guided else None,
             guidance_scale=self.sampling.context_guidance,
             query_embeddings=self._prefix(text_embeddings),
+            drafts=[None if frames else self._draft(refs) for frames, refs in zip(lengths, references)],
+            draft_threshold=self.sampling.draft_threshold,
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
@@ -353,6 +365,21 @@ class ReMoGPT:
         if count > 1 and self.retriever is None:
             raise UserInputError("reranking candidates needs the model's retriever, and this model directory has none.")
         return count
+
+    def _reference_frames(self, references) -> int | None:
+        """The length of the top-1 text->motion reference in frames, within what this model can write (None
+        without one): how long a motion the retrieved neighbour says the text takes."""
+        codes = self._draft(references)
+        if not codes:
+            return None
+        shortest, longest = self.frame_range()
+        return min(max(len(codes) * self.motion_tokenizer.config.downsample_factor, shortest), longest)
+
+    @staticmethod
+    def _draft(references) -> list[int] | None:
+        """The codes draft editing starts from: the prompt's top-1 text->motion reference (None without one). A
+        requested length is written freely: the draft has its own."""
+        return next((list(ref.codes) for ref in references if ref.kind == "text->motion"), None)
 
     def _query_embeddings(self, queries: Sequence, modality: str) -> np.ndarray | None:
         """The retriever's embeddings of the queries (texts or motions), computed once for the context, the query
