@@ -386,3 +386,14 @@ def test_prediction_and_inbetween_prompts_hold_the_start_context_when_asked(voca
         prompt, target, _ = with_context[i]
         assert "### Context:" in prompt and "Text: a person kneels" in prompt and vocabulary.motion_string([7, 8, 9]) in prompt
         assert (prompt.splitlines()[1], target) == (plain[i][0].splitlines()[1], plain[i][1])  # the same example drawn
+
+
+def test_task_weights_override_the_defaults_and_bad_ones_are_one_sentence():
+    from remogpt.errors import UserInputError
+    from remogpt.language.train import parse_task_weights
+
+    assert parse_task_weights("") == {}
+    assert parse_task_weights("t2m=0.1, t2m_frames=0.35") == {"t2m": 0.1, "t2m_frames": 0.35}
+    for bad in ("t2m", "walk=0.2", "m2t=-1", "m2t=x"):
+        with pytest.raises(UserInputError, match="--task-weights"):
+            parse_task_weights(bad)

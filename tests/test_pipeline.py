@@ -101,6 +101,27 @@ def test_requested_length_is_honoured(remogpt):
     assert len(short.features) == 16 and len(long.features) == 120
 
 
+def test_a_motion_without_a_length_takes_its_top1_references(remogpt, monkeypatch):
+    """SamplingSettings.reference_length (the default): the prompt asks for the top-1 text->motion reference's length
+    and the motion has it; a requested length still wins; off, the model ends the motion itself (plain prompt)."""
+    texts = ["a person waves", "someone jumps twice", "a man walks in a circle"]
+    prompts: list[str] = []
+    original = remogpt.lm.generate_ids
+    monkeypatch.setattr(remogpt.lm, "generate_ids", lambda p, **k: prompts.extend(p) or original(p, **k))
+    assert remogpt.sampling.reference_length  # the default, also for a directory written before the option
+    motions = remogpt.generate_motions(texts, lengths=[None, None, 40], seed=0)
+    factor = remogpt.motion_tokenizer.config.downsample_factor
+    for motion, prompt in zip(motions[:2], prompts):
+        reference = next(ref for ref in motion.context if ref.kind == "text->motion")
+        assert len(motion.tokens) == len(reference.codes) and len(motion.features) == len(reference.codes) * factor
+        assert f"of {len(reference.codes) * factor} frames" in prompt
+    assert len(motions[2].features) == 40 and "of 40 frames" in prompts[2]
+    prompts.clear()
+    monkeypatch.setattr(remogpt.sampling, "reference_length", False)
+    remogpt.generate_motions(texts[:2], seed=0)
+    assert all("frames" not in prompt for prompt in prompts)
+
+
 def test_caption_returns_text_and_context(remogpt, synth_dir):
     features = [np.load(synth_dir / "new_joint_vecs" / f"{i}.npy") for i in sorted(p.stem for p in (synth_dir / "new_joint_vecs").iterdir())[:3]]
     results = remogpt.caption_motions(features)
@@ -120,6 +141,10 @@ def test_generate_and_caption_cli(tmp_path, run_cli, tiny_model_dir):
     code, out, err = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", joints_path, "--seed", "1", "--show-context")
     assert code == 0, err
     assert "context (text->motion" in out and np.load(joints_path).shape[1:] == (22, 3)
+    reference_tokens = int(out.split("context (text->motion")[1].split(" motion tokens]")[0].rsplit(", ", 1)[1])
+    assert len(np.load(joints_path)) == 4 * min(reference_tokens, ReMoGPT.from_pretrained(tiny_model_dir).frame_range()[1] // 4)
+    code, _, err = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", joints_path, "--seed", "1", "--model-length")
+    assert code == 0, err
     code, _, _ = run_cli("generate", "a person waves", "--model", tiny_model_dir, "-o", features_path, "--features", "--length", "1.0")
     assert code == 0 and np.load(features_path).shape == (20, 263)
     code, out, err = run_cli("caption", features_path, "--model", tiny_model_dir)
@@ -353,12 +378,20 @@ def test_a_model_trained_with_start_context_prompts_prediction_with_it(remogpt, 
     assert all(f"Text: {ref.caption} " in seen[0] for ref in expected)
 
 
-def test_train_lm_with_start_context_writes_it_into_the_model(tiny_model_dir, synth_dir, tmp_path, run_cli):
+def test_train_lm_with_start_context_writes_it_into_the_model(tiny_model_dir, synth_dir, tmp_path, run_cli, monkeypatch):
+    from remogpt.language import data
+
+    weights = []  # the task mix of each stage's training set (stage 1 the defaults, stage 2 with --task-weights)
+    original = data.InstructionDataset.__init__
+    monkeypatch.setattr(data.InstructionDataset, "__init__", lambda self, *a, **k: weights.append(k.get("task_weights")) or original(self, *a, **k))
     code, _, err = run_cli(
         "train", "lm", "--data", synth_dir, "--tokenizer", tiny_model_dir / "motion_tokenizer", "--index", tiny_model_dir / "database",
         "--out", tmp_path / "lm", "--preset", "tiny", "--pretrain-steps", "2", "--max-steps", "2", "--motion-task-context",
+        "--task-weights", "t2m=0.1,t2m_frames=0.35",
     )  # fmt: skip
     assert code == 0, err
     model = ReMoGPT.from_pretrained(tmp_path / "lm")
     assert model.config.motion_task_context and model.config.training["motion_task_context"]
+    assert model.config.training["task_weights"] == "t2m=0.1,t2m_frames=0.35"
+    assert weights[0] is None and weights[2]["t2m"] == 0.1 and weights[2]["t2m_frames"] == 0.35 and weights[2]["m2t"] == 0.4
     assert ReMoGPT.from_pretrained(tiny_model_dir).config.motion_task_context is False  # the default: MotionGPT's prompts

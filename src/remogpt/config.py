@@ -33,6 +33,9 @@ class ReMoGPTConfig:
     # hold planted feet still in every decoded motion (motion/foot_contact.py); a directory written before the
     # option existed reads True
     plant_feet: bool = True
+    # a motion without a requested length takes its top-1 reference's (pipeline.SamplingSettings); a directory
+    # written before the option existed reads True
+    reference_length: bool = True
     # prediction and in-between prompts hold references retrieved with the given start as the query (trained so:
     # LanguageTrainConfig.motion_task_context); off, they hold none, as MotionGPT's
     motion_task_context: bool = False

@@ -47,12 +47,9 @@ class SamplingSettings:
     context_guidance: float = 0.0
     # every decoded motion (generated, references, reconstructions alike) gets its planted feet held still
     plant_feet: bool = True
-    # >0: the model edits its top-1 text->motion reference instead of writing from nothing, keeping each of its
-    # codes that it gives at least this probability (language/model.py DraftEditing); 0 = off
-    draft_threshold: float = 0.0
-    # a text without a requested length gets its top-1 text->motion reference's length, asked for in the prompt
-    # ("a motion of N frames") and held to; off: the model ends the motion itself
-    reference_length: bool = False
+    # a text without a requested length gets its top-1 reference's length, asked for in the prompt ("a motion of
+    # N frames") and held to; off: the model ends each motion itself (bench/results/lm_reference_length.md)
+    reference_length: bool = True
 
     def check(self) -> None:
         """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
@@ -71,8 +68,6 @@ class SamplingSettings:
             raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
         if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
             raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
-        if not number(self.draft_threshold) or not 0 <= self.draft_threshold <= 1:
-            raise UserInputError(f"the draft threshold must be between 0 and 1, not {self.draft_threshold}.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
 
@@ -98,7 +93,7 @@ class ReMoGPT:
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
             candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance,
-            plant_feet=self.config.plant_feet,
+            plant_feet=self.config.plant_feet, reference_length=self.config.reference_length,
         )
 
     @classmethod
@@ -210,8 +205,6 @@ class ReMoGPT:
             guidance_prompts=plain_prompts if guided else None,
             guidance_scale=self.sampling.context_guidance,
             query_embeddings=self._prefix(text_embeddings),
-            drafts=[None if frames else self._draft(refs) for frames, refs in zip(lengths, references)],
-            draft_threshold=self.sampling.draft_threshold,
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
@@ -367,24 +360,20 @@ class ReMoGPT:
         return count
 
     def _reference_frames(self, references) -> int | None:
-        """The length of the top-1 text->motion reference in frames, within what this model can write (None
-        without one): how long a motion the retrieved neighbour says the text takes."""
-        codes = self._draft(references)
+        """How long the retrieved neighbours say the text takes: the length of the prompt's top-1 text->motion
+        reference (else its first reference with a motion) in frames, within what this model can write; None
+        without references."""
+        codes = next((ref.codes for ref in references if ref.kind == "text->motion"), None) or next((ref.codes for ref in references if ref.codes), None)
         if not codes:
             return None
         shortest, longest = self.frame_range()
         return min(max(len(codes) * self.motion_tokenizer.config.downsample_factor, shortest), longest)
 
-    @staticmethod
-    def _draft(references) -> list[int] | None:
-        """The codes draft editing starts from: the prompt's top-1 text->motion reference (None without one). A
-        requested length is written freely: the draft has its own."""
-        return next((list(ref.codes) for ref in references if ref.kind == "text->motion"), None)
-
     def _query_embeddings(self, queries: Sequence, modality: str) -> np.ndarray | None:
         """The retriever's embeddings of the queries (texts or motions), computed once for the context, the query
         prefix and the reranking; None when nothing reads them."""
-        if self.retriever is None or not (self.lm.config.query_prefix or self.context.mode != "none" or self.sampling.candidates > 1):
+        reranked = modality == "text" and self.sampling.candidates > 1
+        if self.retriever is None or not (self.lm.config.query_prefix or self.context.mode != "none" or reranked):
             return None
         embed = self.retriever.embed_texts if modality == "text" else self.retriever.embed_motions
         return embed(list(queries))

@@ -171,6 +171,9 @@ def evaluate_t2m_command(
     ),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
     raw_feet: bool = typer.Option(False, "--raw-feet", help="Evaluate the decoder's feet as they come (no foot clean-up), reference rows too."),
+    model_length: bool = typer.Option(
+        False, "--model-length", help="The model ends each motion itself instead of taking its top-1 reference's length."
+    ),
 ):
     """Text-to-motion protocol: R-precision, FID, MM-Dist, Diversity, MultiModality (+ real-motion row)."""
     from ..errors import UserInputError
@@ -185,6 +188,10 @@ def evaluate_t2m_command(
         if not hasattr(loaded, "sampling"):
             raise UserInputError(f"--model '{model}' is an evaluation stand-in, which decodes no feet; --raw-feet does not apply.")
         loaded.sampling.plant_feet = False
+    if model_length and loaded is not None:
+        if not hasattr(loaded, "sampling"):
+            raise UserInputError(f"--model '{model}' is an evaluation stand-in, which writes no motions of its own; --model-length does not apply.")
+        loaded.sampling.reference_length = False
     result, markdown = run_t2m(
         data=data, model=loaded, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,

@@ -32,6 +32,9 @@ def train_lm_command(
         None, min=0.0, max=1.0, help="Stage 2: mask up to this fraction of a motion-to-text query's tokens (preset's value if unset)."
     ),
     paraphrase_weight: Optional[float] = typer.Option(None, min=0.0, help="Stage 2: weight of the caption-paraphrase task (0 = off)."),
+    task_weights: Optional[str] = typer.Option(
+        None, "--task-weights", help='Stage 2: task weights over the defaults, e.g. "t2m=0.1,t2m_frames=0.35" (tasks: t2m, t2m_seconds, t2m_frames, m2t, prediction, inbetween, paraphrase).'
+    ),
     pretrain_only: bool = typer.Option(False, help="Stop after stage 1 (to share it between settings)."),
     learning_rate: Optional[float] = typer.Option(None, "--lr", help="Override the preset's peak learning rate."),
     precision: Optional[str] = PRECISION,
@@ -75,7 +78,7 @@ def train_lm_command(
             raise UserInputError(f"{name} '{path}' does not exist.")
     config = make_config(
         preset, data=data, tokenizer=tokenizer, index=index, retrieval=retrieval, k=k, max_steps=max_steps,
-        pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, seed=seed,
+        pretrain_steps=pretrain_steps, batch_size=batch_size, query_mask_rate=query_mask_rate, paraphrase_weight=paraphrase_weight, task_weights=task_weights, seed=seed,
         pretrained_stage=str(pretrained_stage) if pretrained_stage else None, t5=str(t5) if t5 else None,
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
@@ -112,6 +115,7 @@ def _load_model(model: Optional[Path], database: Optional[Path] = None, raw_feet
 
 
 RAW_FEET_HELP = "Keep the decoder's feet as they come (no foot clean-up: planted feet may slide)."
+MODEL_LENGTH_HELP = "Without --length, let the model end the motion itself instead of giving it its top-1 reference's length."
 DATABASE_HELP = "Retrieve the prompt's references from this database instead of the model's (`remogpt index build` with its retriever and tokenizer)."
 
 
@@ -151,6 +155,7 @@ def generate_command(
     transition: float = typer.Option(1.0, "--transition", help="Seconds of each bridge between steps (0 = none)."),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
     raw_feet: bool = typer.Option(False, "--raw-feet", help=RAW_FEET_HELP),
+    model_length: bool = typer.Option(False, "--model-length", help=MODEL_LENGTH_HELP),
 ):
     """Generate a motion from text: one clip, or a longer motion from several steps (one continuous motion)."""
     from ..timeline import Step, parse_steps, read_timeline
@@ -164,6 +169,8 @@ def generate_command(
         remogpt.sampling.candidates = candidates
     if context_guidance is not None:
         remogpt.sampling.context_guidance = context_guidance
+    if model_length:
+        remogpt.sampling.reference_length = False
     remogpt.sampling.check()  # every setting, one sentence, before any work
     steps = read_timeline(timeline) if timeline is not None else parse_steps(text)
     one_clip = remogpt.seconds_range()[1]

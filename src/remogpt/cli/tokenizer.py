@@ -11,7 +11,6 @@ import typer
 
 from .app import app, evaluate_app, train_app
 from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
-from ..errors import UserInputError
 
 TOKENIZER = typer.Option(..., "--tokenizer", help="Tokenizer directory (a training run or its model/ folder).")
 
@@ -22,13 +21,6 @@ def train_tokenizer_command(
     out: Path = typer.Option(..., "--out", help="Run directory; rerunning with the same one resumes."),
     preset: str = typer.Option("small", "--preset", help="tiny (seconds), small (CPU, minutes) or paper."),
     max_steps: int = typer.Option(None, "--max-steps", help="Training steps (default: the preset's)."),
-    code_noise: Optional[float] = typer.Option(
-        None, "--code-noise", min=0.0, max=0.99, help="Up to this share of the decoder's input codes made random in training."
-    ),
-    decoder_from: Optional[Path] = typer.Option(
-        None, "--decoder-from", help="Fine-tune only the decoder of this tokenizer (its codes, and every token written with it, stay valid)."
-    ),
-    learning_rate: Optional[float] = typer.Option(None, "--lr", help="Override the preset's peak learning rate."),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -39,17 +31,7 @@ def train_tokenizer_command(
     from ..tokenizer.train import make_config, train_tokenizer
 
     hardware = hardware_overrides(accelerator, devices, num_nodes, precision)
-    if decoder_from is not None:
-        from ..pretrained import model_type_of, resolve_model_dir
-
-        if model_type_of(decoder_from) != "motion-tokenizer":
-            raise UserInputError(f"--decoder-from '{decoder_from}' is not a motion tokenizer directory.")
-        decoder_from = resolve_model_dir(decoder_from).resolve()
-    config = make_config(
-        preset, data=data, max_steps=max_steps, seed=seed, code_noise=code_noise, learning_rate=learning_rate,
-        decoder_from=str(decoder_from) if decoder_from else None, **hardware,
-    )  # fmt: skip
-    model_dir = train_tokenizer(config, out)
+    model_dir = train_tokenizer(make_config(preset, data=data, max_steps=max_steps, seed=seed, **hardware), out)
     say_once(f"tokenizer saved to {model_dir}")
 
 

@@ -94,7 +94,6 @@ class MotionLanguageModel(Pretrained, nn.Module):
         self.config = config
         self.vocabulary = vocabulary
         self.t5 = _make_t5(config)
-        self.draft_counts = {"kept": 0, "proposed": 0}  # draft codes kept / proposed by DraftEditing, summed over calls
         if config.query_prefix:
             if config.copy_head:
                 raise UserInputError("a query prefix and a copy head cannot be combined (the copy path reads prompt ids).")
@@ -231,16 +230,13 @@ class MotionLanguageModel(Pretrained, nn.Module):
         guidance_prompts: Sequence[str] | None = None,
         guidance_scale: float = 0.0,
         query_embeddings: torch.Tensor | None = None,
-        drafts: Sequence[Sequence[int] | None] | None = None,
-        draft_threshold: float = 0.0,
     ) -> list[list[int]]:
         """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
 
         With `motion=True` only motion tokens, <som>, <eom> and </s> may be produced (a logits mask), so the output
         is always a motion span; `min_motion_tokens` (one number, or one per prompt) delays <eom> until at least that
         many codes were written, which is how a requested length is honoured. `query_embeddings`: one retriever
-        embedding per prompt for a model with a query prefix. `drafts` (motion only): one code list (or None) per
-        prompt that the model edits instead of writing from nothing (DraftEditing, `draft_threshold`).
+        embedding per prompt for a model with a query prefix.
         """
         from transformers import LogitsProcessorList
 
@@ -252,10 +248,6 @@ class MotionLanguageModel(Pretrained, nn.Module):
             if len(guidance_prompts) != len(prompts):
                 raise ValueError("guidance_prompts needs one prompt per prompt")
             processors.insert(0, ContextGuidance(self, guidance_prompts, guidance_scale, rows, query_embeddings))
-        if motion and drafts is not None and draft_threshold > 0:
-            if len(drafts) != len(prompts):
-                raise ValueError("drafts needs one code list (or None) per prompt")
-            processors.append(DraftEditing(self.vocabulary, [d for d in drafts for _ in range(rows)], draft_threshold, self.draft_counts))
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -301,49 +293,6 @@ class ContextGuidance:
         conditional = torch.log_softmax(scores.float(), -1)
         unconditional = torch.log_softmax(out.logits[:, -1].float(), -1)
         return conditional + self.scale * (conditional - unconditional)
-
-
-class DraftEditing:
-    """Retrieve-and-edit decoding (Hashimoto et al. 2018, here at decoding time): the model walks along a draft
-    motion, the top-1 text->motion reference of its prompt, and keeps each draft code (then the draft's end) that it
-    gives at least `threshold` probability; where it gives less, it writes its own code by sampling as usual. The
-    draft stays aligned in time (code i of the output against code i of the draft). Threshold 0 would copy the
-    draft, 1 would ignore it. Rows whose draft is None sample freely. Runs after the motion-span mask, before the
-    temperature and top-k/top-p warpers, so the probability is the model's own over motion tokens."""
-
-    def __init__(self, vocabulary: MotionVocabulary, drafts: Sequence[Sequence[int] | None], threshold: float, counts: dict | None = None):
-        self.vocabulary, self.threshold = vocabulary, threshold
-        self.counts = counts if counts is not None else {"kept": 0, "proposed": 0}
-        longest = max((len(d) for d in drafts if d is not None), default=0)
-        first = vocabulary.first_motion_id
-        # each row's draft as vocabulary ids followed by <eom>; -1 past it (and for rows without a draft)
-        self.draft = torch.full((len(drafts), longest + 1), -1, dtype=torch.long)
-        for row, codes in enumerate(drafts):
-            if codes is not None:
-                self.draft[row, : len(codes)] = torch.as_tensor([first + int(c) for c in codes], dtype=torch.long)
-                self.draft[row, len(codes)] = vocabulary.end_id
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
-        opened = (input_ids == self.vocabulary.start_id).any(-1)
-        closed = (input_ids == self.vocabulary.end_id).any(-1)
-        written = ((input_ids >= first) & (input_ids < first + size)).sum(-1)
-        position = written.clamp(max=self.draft.shape[1] - 1)
-        proposal = self.draft.to(scores.device).gather(1, position[:, None]).squeeze(1)
-        active = opened & ~closed & (written < self.draft.shape[1]) & (proposal >= 0)
-        if not bool(active.any()):
-            return scores
-        probability = torch.softmax(scores.float(), -1).gather(1, proposal.clamp(min=0)[:, None]).squeeze(1)
-        keep = active & self.keeps(probability)
-        self.counts["proposed"] += int(active.sum())
-        self.counts["kept"] += int(keep.sum())
-        forced = torch.full_like(scores, float("-inf"))
-        forced.scatter_(1, proposal.clamp(min=0)[:, None], 0.0)
-        return torch.where(keep[:, None], forced, scores)
-
-    def keeps(self, probability: torch.Tensor) -> torch.Tensor:
-        """Which proposed draft codes are kept, from the model's probability of each."""
-        return probability >= self.threshold
 
 
 class TextOnlyLogits:

@@ -49,6 +49,7 @@ class LanguageTrainConfig:
     pretrain_steps: int = 2000  # stage 1, no context
     max_steps: int = 3000  # stage 2, with context
     paraphrase_weight: float = 0.0  # stage 2: weight of the caption-paraphrase task (language/data.py)
+    task_weights: str = ""  # stage 2: task weights over the defaults, "t2m=0.1,t2m_frames=0.35" (language/data.py)
     query_mask_rate: float = 0.0  # stage 2: up to this fraction of a motion-to-text query's tokens masked (language/data.py)
     val_every: int = 250
     text_vocab_size: int = 2000
@@ -206,6 +207,23 @@ def build_items(samples, tokens: dict[str, list[int]], context=None, start_conte
     return items
 
 
+def parse_task_weights(text: str) -> dict[str, float]:
+    """"t2m=0.1,t2m_frames=0.35" -> {"t2m": 0.1, "t2m_frames": 0.35}; one sentence for anything else."""
+    from .prompts import TASKS
+
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        task, _, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if task.strip() not in TASKS or not weight >= 0:
+            raise UserInputError(f"--task-weights takes task=weight pairs with tasks from {', '.join(TASKS)} and weights >= 0, not '{part}'.")
+        weights[task.strip()] = weight
+    return weights
+
+
 def _fit_stage(
     model, items, val_items, config: LanguageTrainConfig, out_dir: Path, steps: int, fps: float, factor: int, stage2: bool = False
 ):
@@ -215,7 +233,9 @@ def _fit_stage(
     from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, QueryCollate, collate_examples
 
     write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", *HARDWARE_FIELDS))
-    weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight} if stage2 and config.paraphrase_weight else None
+    weights = None
+    if stage2 and (config.paraphrase_weight or config.task_weights):
+        weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight, **parse_task_weights(config.task_weights)}
     mask_rate = config.query_mask_rate if stage2 else 0.0
     references = (config.k, max(config.k, config.reference_pool))
     dataset = InstructionDataset(
@@ -293,6 +313,7 @@ def train_language_model(
     for name in ("self_reference_rate", "self_reference_noise"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
+    parse_task_weights(config.task_weights)  # checked before any work
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)

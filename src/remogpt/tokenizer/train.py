@@ -57,13 +57,6 @@ class TokenizerTrainConfig:
     seed: int = 1234
     num_workers: int = 0
     precision: str | None = None  # Lightning precision, e.g. "bf16-mixed" on a GPU
-    # Up to this share of the decoder's input codes made random in training (a rate drawn per window from [0, it]):
-    # a decoder that reads a few wrong codes in their context instead of turning each into a jerk. The language
-    # model's sampled motions hold such codes; measured in bench/results/robust_decoder.md.
-    code_noise: float = 0.0
-    # Fine-tune only the decoder of this trained tokenizer (its encoder, codebook and statistics frozen), so every
-    # token ever written with it (a database, a language model's training) keeps its meaning.
-    decoder_from: str | None = None
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
     devices: int | str = "auto"
     num_nodes: int = 1
@@ -119,13 +112,8 @@ class TokenizerModule(lightning.LightningModule):
     def __init__(self, config: TokenizerTrainConfig, mean: np.ndarray, std: np.ndarray):
         super().__init__()
         self.config = config
-        if config.decoder_from:
-            self.model = MotionTokenizer.from_pretrained(config.decoder_from)
-            self.model.encoder.requires_grad_(False)
-            self.model.quantizer.requires_grad_(False)
-        else:
-            self.model = MotionTokenizer(config.model)
-            self.model.set_normalization(mean, std)
+        self.model = MotionTokenizer(config.model)
+        self.model.set_normalization(mean, std)
         self.positions = position_dims(config.model.feature_dim)
         self._val_outputs: list[tuple[int, np.ndarray, list[int]]] = []
 
@@ -139,11 +127,7 @@ class TokenizerModule(lightning.LightningModule):
                 self.model.quantizer.load_state_dict(state)
 
     def losses(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        latents, token_mask = self.model.encode_latents(x, mask)
-        quantized, codes, commitment = self.model.quantize(latents, token_mask, update_codebook=not self.config.decoder_from)
-        if self.training and self.config.code_noise > 0:
-            quantized = self.noisy_codes(quantized, codes)
-        reconstruction = self.model.decode_latents(quantized, token_mask)
+        reconstruction, codes, commitment = self.model(x, mask)
         weight = torch.ones_like(x[..., :1]) if mask is None else mask[..., None].to(x.dtype)
         frames = weight.sum().clamp(min=1)
 
@@ -161,16 +145,6 @@ class TokenizerModule(lightning.LightningModule):
             "output": reconstruction,
             "codes": codes,
         }
-
-    def noisy_codes(self, quantized: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """The quantised latents with a share of codes (drawn per window from [0, code_noise]) replaced by random
-        codebook entries; straight-through, so the encoder's gradient is as without noise."""
-        size = self.config.model.codebook_size
-        rate = torch.rand(codes.shape[0], 1, device=codes.device) * self.config.code_noise
-        replace = (torch.rand(codes.shape, device=codes.device) < rate) & (codes >= 0)
-        noisy = torch.where(replace, torch.randint_like(codes, size), codes.clamp(min=0))
-        entries = self.model.quantizer.get_output_from_indices(noisy).to(quantized.dtype)
-        return quantized + (entries - quantized).detach()
 
     # Exact resume: the batches (training.StepBatches) and the quantizer's own randomness (k-means initialisation,
     # dead-code resets) are functions of (seed, step), so a run stopped and resumed trains like one that was not.
@@ -213,8 +187,9 @@ class TokenizerModule(lightning.LightningModule):
 
     def configure_optimizers(self):
         config = self.config
-        trained = [p for p in self.parameters() if p.requires_grad]  # the decoder alone when fine-tuning it
-        optimizer = torch.optim.AdamW(trained, lr=config.learning_rate, betas=tuple(config.betas), weight_decay=config.weight_decay)
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=config.learning_rate, betas=tuple(config.betas), weight_decay=config.weight_decay
+        )
 
         def factor(step: int) -> float:
             if step < config.warmup_steps:
@@ -245,17 +220,7 @@ def train_tokenizer(
     folder = HumanML3DFolder(config.data)
     if config.max_steps < 1:
         raise UserInputError(f"--max-steps must be >= 1, got {config.max_steps}.")
-    if not 0.0 <= config.code_noise < 1.0:
-        raise UserInputError(f"--code-noise must be in [0, 1), not {config.code_noise}.")
     mean, std = folder.mean_std()
-    if config.decoder_from:  # the frozen encoder reads features normalised with its own statistics
-        frozen = MotionTokenizer.from_pretrained(config.decoder_from)
-        if frozen.config.feature_dim != config.model.feature_dim:
-            raise UserInputError(
-                f"--decoder-from '{config.decoder_from}' reads {frozen.config.feature_dim}-d features, the dataset has {config.model.feature_dim}."
-            )
-        config = dataclasses.replace(config, model=frozen.config)
-        mean, std = frozen.mean.numpy(), frozen.std.numpy()
     factor = config.model.downsample_factor
     train_motions = load_split(folder, "train", min_frames=config.window)
     val_motions = _every_nth(load_split(folder, "val", min_frames=factor), config.val_max_motions)
