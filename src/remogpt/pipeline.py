@@ -212,7 +212,7 @@ class ReMoGPT:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
         features = self._decoded(codes)
         if candidates > 1:
-            keep = self._best_candidates(texts, features, num_samples, candidates, text_embeddings)
+            keep = self._best_candidates(text_embeddings, features, num_samples, candidates)  # embedded: candidates > 1
             codes, features = [codes[i] for i in keep], [features[i] for i in keep]
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
@@ -363,11 +363,12 @@ class ReMoGPT:
         """How long the retrieved neighbours say the text takes: the length of the prompt's top-1 text->motion
         reference (else its first reference with a motion) in frames, within what this model can write; None
         without references."""
-        codes = next((ref.codes for ref in references if ref.kind == "text->motion"), None) or next((ref.codes for ref in references if ref.codes), None)
-        if not codes:
+        with_motion = [ref for ref in references if ref.codes]
+        top = next((ref for ref in with_motion if ref.kind == "text->motion"), with_motion[0] if with_motion else None)
+        if top is None:
             return None
         shortest, longest = self.frame_range()
-        return min(max(len(codes) * self.motion_tokenizer.config.downsample_factor, shortest), longest)
+        return min(max(len(top.codes) * self.motion_tokenizer.config.downsample_factor, shortest), longest)
 
     def _query_embeddings(self, queries: Sequence, modality: str) -> np.ndarray | None:
         """The retriever's embeddings of the queries (texts or motions), computed once for the context, the query
@@ -386,15 +387,12 @@ class ReMoGPT:
             raise UserInputError("this model reads its retriever's query embeddings, and its directory has no retriever.")
         return embeddings
 
-    def _best_candidates(
-        self, texts: Sequence[str], features: list[np.ndarray], num_samples: int, candidates: int, text_embeddings: np.ndarray | None = None
-    ) -> list[int]:
+    def _best_candidates(self, text_embeddings: np.ndarray, features: list[np.ndarray], num_samples: int, candidates: int) -> list[int]:
         """Index of the candidate closest to its text (retriever cosine) in each group of `candidates` rows."""
-        if text_embeddings is None:
-            text_embeddings = self.retriever.embed_texts(list(texts))
-        motion_embeddings = self.retriever.embed_motions(features).reshape(len(texts), num_samples, candidates, -1)
+        count = len(text_embeddings)
+        motion_embeddings = self.retriever.embed_motions(features).reshape(count, num_samples, candidates, -1)
         best = np.einsum("td,tscd->tsc", text_embeddings, motion_embeddings).argmax(-1)
-        return [(t * num_samples + s) * candidates + int(best[t, s]) for t in range(len(texts)) for s in range(num_samples)]
+        return [(t * num_samples + s) * candidates + int(best[t, s]) for t in range(count) for s in range(num_samples)]
 
     def generate(self, texts: Sequence[str], lengths: Sequence[int] | None = None, num_samples: int = 1) -> list[np.ndarray]:
         """The evaluation interface: raw features per text, text-major. The model decides the length itself."""

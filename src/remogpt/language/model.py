@@ -78,6 +78,11 @@ def _make_t5(config: LanguageModelConfig):
     return T5ForConditionalGeneration(T5Config(**config.t5))
 
 
+def _query_projection(config: LanguageModelConfig) -> nn.Linear:
+    """Retriever embedding -> `query_prefix` vectors of the T5's width, concatenated."""
+    return nn.Linear(config.query_embedding_dim, config.query_prefix * config.t5["d_model"])
+
+
 def _plain_t5_dict(config) -> dict:
     values = config.to_dict()
     # keep only what T5Config needs to rebuild the architecture (no transformers bookkeeping)
@@ -97,8 +102,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
         if config.query_prefix:
             if config.copy_head:
                 raise UserInputError("a query prefix and a copy head cannot be combined (the copy path reads prompt ids).")
-            d_model = config.t5["d_model"]
-            self.query_projection = nn.Linear(config.query_embedding_dim, config.query_prefix * d_model)
+            self.query_projection = _query_projection(config)
 
     # ---- construction
     @classmethod
@@ -135,7 +139,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
         if self.config.query_prefix:
             return
         self.config.query_prefix, self.config.query_embedding_dim = vectors, embedding_dim
-        self.query_projection = nn.Linear(embedding_dim, vectors * self.config.t5["d_model"]).to(self.device)
+        self.query_projection = _query_projection(self.config).to(self.device)
 
     def source_inputs(self, input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
         """What the T5's forward needs besides encoder outputs: the prompt ids, for a copy model."""
