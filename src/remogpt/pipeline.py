@@ -164,8 +164,11 @@ class ReMoGPT:
         lengths: Sequence[int | None] | None = None,
         num_samples: int = 1,
         seed: int | None = None,
+        exclude: Sequence | None = None,
     ) -> list[GeneratedMotion]:
-        """Motions for every text (num_samples each, text-major). `lengths` in frames are optional requests."""
+        """Motions for every text (num_samples each, text-major). `lengths` in frames are optional requests;
+        `exclude` (retrieval.database.Exclude per text) keeps clips out of the context, as training does with the
+        query's own clip (language/self_targets.py prompts training captions)."""
         import torch
 
         from .language.prompts import build_prompt, first_instruction
@@ -177,7 +180,7 @@ class ReMoGPT:
         if seed is not None:
             torch.manual_seed(seed)
         text_embeddings = self._query_embeddings(texts, "text")
-        references = self.context.for_texts(texts, embeddings=text_embeddings)
+        references = self.context.for_texts(texts, exclude=exclude, embeddings=text_embeddings)
         if self.sampling.reference_length:
             lengths = [frames or self._reference_frames(refs) for frames, refs in zip(lengths, references)]
         prompts, plain_prompts = [], []

@@ -52,6 +52,12 @@ def train_lm_command(
     self_reference_noise: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: up to this share of that self-reference's motion codes made random."
     ),
+    self_targets: Optional[Path] = typer.Option(
+        None, "--self-targets", help="Stage 2: also train on these best-of-N targets (`remogpt train self-targets`)."
+    ),
+    self_target_margin: Optional[float] = typer.Option(
+        None, help="Keep only self targets the retriever scores at least this much above their top-1 reference."
+    ),
     copy_head: Optional[bool] = typer.Option(
         None, "--copy-head/--no-copy-head", help="Stage 2: add a copy path from the prompt (pointer-generator, language/copy.py)."
     ),
@@ -83,6 +89,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
+        self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
         copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
@@ -101,6 +108,40 @@ def train_lm_command(
 
     on_main_process(write)
     say_once(f"model written to {out}")
+
+
+@train_app.command("self-targets")
+def train_self_targets_command(
+    model: Path = typer.Option(..., "--model", help="A model directory with retrieval (its retriever reranks the candidates)."),
+    data: Path = typer.Option(..., "--data", help="HumanML3D-layout dataset folder: its captions are the prompts."),
+    out: Path = typer.Option(..., "--out", help="The targets file to write (.json), for `remogpt train lm --self-targets`."),
+    split: str = typer.Option("train", help="The split whose captions are prompted (train: the model's own training split)."),
+    candidates: int = typer.Option(8, min=2, max=64, help="Motions sampled per caption; the retriever keeps the closest."),
+    captions_per_clip: int = typer.Option(1, min=1, help="Prompt each clip with its first N captions."),
+    seed: int = SEED,
+):
+    """Best-of-N self-training targets: the model's reranked motions for a split's captions (language/self_targets.py)."""
+    from ..data.folder import HumanML3DFolder
+    from ..language.self_targets import best_of_n_targets, write_self_targets
+
+    if out.suffix != ".json":
+        raise UserInputError(f"--out '{out}' must be a .json file.")
+    if not data.is_dir():
+        raise UserInputError(f"--data '{data}' is not a folder.")
+    remogpt = _load_model(model)
+    if remogpt.retriever is None or remogpt.context.mode == "none":
+        raise UserInputError(f"model '{model}' has no retrieval: self targets are prompted and reranked with its retriever and database.")
+    samples = HumanML3DFolder(data).samples(split)
+    if not samples:
+        raise UserInputError(f"dataset '{data}' has no '{split}' samples.")
+    remogpt.sampling.candidates = candidates
+    seed = 0 if seed is None else seed
+    records = best_of_n_targets(remogpt, samples, captions_per_clip=captions_per_clip, seed=seed, log=lambda line: typer.echo(line, err=True))
+    provenance = {"model": str(model), "data": str(data), "split": split, "candidates": candidates, "captions_per_clip": captions_per_clip, "seed": seed}
+    write_self_targets(out, records, provenance)
+    beats = [r["score"] > r["reference_score"] for r in records if r["reference_score"] is not None]
+    share = f"; the kept motion scores above its top-1 reference for {sum(beats) / len(beats):.0%}" if beats else ""
+    typer.echo(f"{len(records)} targets written to {out}{share}")
 
 
 def _load_model(model: Optional[Path], database: Optional[Path] = None, raw_feet: bool = False):

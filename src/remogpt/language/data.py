@@ -55,6 +55,9 @@ class MotionTextItem:
     # the frozen retriever's embeddings of each caption and of the motion, for a model with a query prefix
     caption_embeddings: np.ndarray | None = None
     motion_embedding: np.ndarray | None = None
+    # the tasks (with weights) this item is drawn for, instead of the dataset's: a self-training target
+    # (language/self_targets.py) is a text-to-motion answer only
+    tasks: dict[str, float] | None = None
 
 
 class Example(NamedTuple):
@@ -114,7 +117,8 @@ class InstructionDataset(Dataset):
         index, epoch = item if isinstance(item, tuple) else (item, self.epoch)
         rng = random.Random(hash((self.seed, epoch, index)))
         item = self.items[index]
-        task = rng.choices(self.tasks, self.weights)[0]
+        tasks, weights = (list(item.tasks), list(item.tasks.values())) if item.tasks else (self.tasks, self.weights)
+        task = rng.choices(tasks, weights)[0]
         if (task in ("prediction", "inbetween") and len(item.tokens) < 4) or (task == "paraphrase" and len(item.captions) < 2):
             task = "t2m"
         return self.example(item, task, rng)

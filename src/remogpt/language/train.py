@@ -62,6 +62,8 @@ class LanguageTrainConfig:
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
     self_reference_rate: float = 0.0  # stage 2: share of t2m/m2t prompts whose first reference is the clip itself (language/data.py)
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
+    self_targets: str | None = None  # stage 2: best-of-N self-training targets (language/self_targets.py) beside the truth
+    self_target_margin: float | None = None  # keep only self targets scored this much above their top-1 reference
     copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
     copy_mixture: str = "gate"  # how the copy path mixes with generating: "gate" or "joint" (CopyHead)
     motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
@@ -314,6 +316,10 @@ def train_language_model(
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
     parse_task_weights(config.task_weights)  # checked before any work
+    if config.self_targets:
+        from .self_targets import read_self_targets
+
+        read_self_targets(config.self_targets)  # one sentence for a file that is not one, before any work
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
@@ -359,6 +365,10 @@ def train_language_model(
         query_retriever = retriever if config.query_prefix else None
         items = build_items(train_samples, tokens, context, start_factor, retriever=query_retriever)
         val_items = build_items(val_samples, tokens, context, start_factor, retriever=query_retriever)
+        if config.self_targets:
+            from .self_targets import read_self_targets, self_target_items
+
+            items += self_target_items(read_self_targets(config.self_targets, config.self_target_margin), context)
     if config.query_prefix:  # stage 2 only, so every retrieval setting shares one stage 1
         model.add_query_prefix(config.query_prefix, retriever.config.latent_dim)
     if config.copy_head:
