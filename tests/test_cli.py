@@ -67,6 +67,7 @@ def test_load_npy_reads_the_header_before_the_data(tmp_path):
         ("caption_beams", 0, "beam width"),
         ("caption_beams", 10_000, "beam width"),
         ("context_guidance", -1.0, "guidance"),
+        ("text_guidance", 11.0, "text guidance"),
     ],
 )
 def test_sampling_settings_refuse_what_decoding_cannot_use(setting, value, needle):
@@ -76,6 +77,8 @@ def test_sampling_settings_refuse_what_decoding_cannot_use(setting, value, needl
     SamplingSettings().check()
     with pytest.raises(UserInputError, match=needle):
         SamplingSettings(**{setting: value}).check()
+    with pytest.raises(UserInputError, match="not both"):
+        SamplingSettings(text_guidance=1.0, context_guidance=1.0).check()
 
 
 def test_degenerate_joints_are_refused_not_written_as_nan(run_cli, tmp_path):

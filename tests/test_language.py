@@ -365,6 +365,39 @@ def test_context_guidance_at_zero_changes_nothing_and_moves_toward_the_context(m
     assert torch.allclose(step(start, with_context), expected, atol=1e-5)
 
 
+def test_caption_dropout_drops_caption_and_context_but_keeps_the_length(vocabulary):
+    ref = Reference("a person waves", (5, 6, 7))
+    item = MotionTextItem("000001", "000001", list(range(1, 11)), ["someone jumps high"], [[ref]], [ref])
+    dropped = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, caption_dropout=1.0)
+    for seed in range(10):
+        prompt, target, query = dropped.example(item, "t2m_frames", random.Random(seed))
+        assert "jumps" not in prompt and "### Context:" not in prompt and "40 frames" in prompt and query is None
+        assert target == vocabulary.motion_string(item.tokens)
+        assert "jumps" in dropped.example(item, "m2t", random.Random(seed)).target  # captioning keeps its caption
+    plain = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4)
+    never = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, caption_dropout=0.0)
+    tenth = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4, caption_dropout=0.1)
+    assert all(plain.example(item, "t2m", random.Random(s)) == never.example(item, "t2m", random.Random(s)) for s in range(20))
+    assert 20 < sum("jumps" not in tenth.example(item, "t2m", random.Random(s)).prompt for s in range(400)) < 60
+
+
+def test_text_guidance_contrasts_the_prompt_with_its_unconditional_instruction(monkeypatch, tiny_model_dir):
+    from remogpt.language.model import MotionLanguageModel
+    from remogpt.pipeline import ReMoGPT
+
+    seen = []
+    original = MotionLanguageModel.generate_ids
+    monkeypatch.setattr(MotionLanguageModel, "generate_ids", lambda self, prompts, **k: seen.append((prompts, k)) or original(self, prompts, **k))
+    model = ReMoGPT.from_pretrained(tiny_model_dir)
+    model.sampling.candidates, model.sampling.text_guidance = 1, 2.5
+    model.generate_motions(["a person jumps", "someone waves"], lengths=[40, None], seed=0)
+    prompts, kwargs = seen[-1]
+    assert kwargs["guidance_scale"] == 2.5 and all("### Context:" in p for p in prompts)
+    unconditional = kwargs["guidance_prompts"]
+    assert len(unconditional) == 2 and not any("jumps" in p or "waves" in p or "### Context:" in p for p in unconditional)
+    assert "40 frames" in unconditional[0]  # the length stays (the second takes its reference's)
+
+
 def test_the_text_tokenizer_is_the_same_every_time_it_is_trained():
     """The unigram trainer's scores differ in the last bits between runs and it numbers its kept pieces in hash
     order; train_text_tokenizer makes one corpus give one vocabulary (ids and scores), so a rerun is the same model."""

@@ -45,6 +45,9 @@ class SamplingSettings:
     candidates: int = 1
     # >0: classifier-free guidance of motion tokens toward the prompt's references (vs the prompt without them)
     context_guidance: float = 0.0
+    # >0: classifier-free guidance toward the whole prompt (vs the same instruction without caption and context);
+    # for a model trained with caption dropout (`train lm --caption-dropout`); not with context guidance
+    text_guidance: float = 0.0
     # every decoded motion (generated, references, reconstructions alike) gets its planted feet held still
     plant_feet: bool = True
     # a text without a requested length gets its top-1 reference's length, asked for in the prompt ("a motion of
@@ -68,6 +71,10 @@ class SamplingSettings:
             raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
         if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
             raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
+        if not number(self.text_guidance) or not 0 <= self.text_guidance <= 10:
+            raise UserInputError(f"the text guidance must be between 0 and 10, not {self.text_guidance}.")
+        if self.text_guidance and self.context_guidance:
+            raise UserInputError("use either text guidance or context guidance, not both.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
 
@@ -171,7 +178,7 @@ class ReMoGPT:
         query's own clip (language/self_targets.py prompts training captions)."""
         import torch
 
-        from .language.prompts import build_prompt, first_instruction
+        from .language.prompts import build_prompt, first_instruction, unconditional_instruction
         from .motion.features import features_to_joints
 
         texts, lengths = self._check_request(texts, lengths, num_samples, seed)
@@ -184,14 +191,16 @@ class ReMoGPT:
         if self.sampling.reference_length:
             lengths = [frames or self._reference_frames(refs) for frames, refs in zip(lengths, references)]
         prompts, plain_prompts = [], []
+        text_guided = self.sampling.text_guidance != 0.0
         for text, frames, refs in zip(texts, lengths, references):
-            if frames:
-                instruction = first_instruction("t2m_frames", caption=text, frames=str(int(frames)))
-            else:
-                instruction = first_instruction("t2m", caption=text)
+            task = "t2m_frames" if frames else "t2m"
+            instruction = first_instruction(task, caption=text, frames=str(int(frames or 0)))
             prompts.append(build_prompt(instruction, refs))
-            plain_prompts.append(build_prompt(instruction))
-        guided = self.sampling.context_guidance != 0.0 and any(references)
+            if text_guided:  # the unconditional prompt: the instruction and its length, no caption, no context
+                plain_prompts.append(build_prompt(unconditional_instruction(task, frames=frames or 0, fps=self.config.fps)))
+            else:
+                plain_prompts.append(build_prompt(instruction))
+        guided = text_guided or (self.sampling.context_guidance != 0.0 and any(references))
         factor = self.motion_tokenizer.config.downsample_factor
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
@@ -206,7 +215,7 @@ class ReMoGPT:
             min_motion_tokens=wanted,
             max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
             guidance_prompts=plain_prompts if guided else None,
-            guidance_scale=self.sampling.context_guidance,
+            guidance_scale=self.sampling.text_guidance or self.sampling.context_guidance,
             query_embeddings=self._prefix(text_embeddings),
         )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]

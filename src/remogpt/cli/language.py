@@ -52,6 +52,9 @@ def train_lm_command(
     self_reference_noise: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: up to this share of that self-reference's motion codes made random."
     ),
+    caption_dropout: Optional[float] = typer.Option(
+        None, min=0.0, max=1.0, help="Stage 2: share of text-to-motion prompts with neither caption nor context (for text guidance)."
+    ),
     self_targets: Optional[Path] = typer.Option(
         None, "--self-targets", help="Stage 2: also train on these best-of-N targets (`remogpt train self-targets`)."
     ),
@@ -89,7 +92,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
+        caption_dropout=caption_dropout, self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
         copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     )

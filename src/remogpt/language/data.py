@@ -19,6 +19,10 @@ reference that answers the query and learns to lean on the text alone; with it, 
 and to edit what does not (the same reason retrieval-augmented language models are trained with the gold passage
 in context some of the time).
 
+`caption_dropout` (stage 2): in that share of text-to-motion examples the prompt keeps its instruction (and its
+length) but loses the caption and the Context block: the unconditional prompt that text guidance contrasts with
+(pipeline.SamplingSettings.text_guidance, classifier-free guidance as in MoMask and Parti).
+
 Query prefix (language/model.py `query_prefix`): every example also names its query, ("text", item, caption) or
 ("motion", item), or None for prediction and in-betweening; `collate` turns the names into the items' retriever
 embeddings (zeros where there is none), which the model reads in front of the prompt.
@@ -33,7 +37,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 from torch.utils.data import Dataset
 
-from .prompts import Reference, build_prompt, sample_instruction
+from .prompts import Reference, build_prompt, sample_instruction, unconditional_instruction
 from .vocabulary import MotionVocabulary
 
 # How often each task is drawn during training (MotionGPT mixes generation and captioning with a little of the
@@ -90,6 +94,7 @@ class InstructionDataset(Dataset):
         self_reference_rate: float = 0.0,
         self_reference_noise: float = 0.0,
         motion_task_context: bool = False,
+        caption_dropout: float = 0.0,
         seed: int = 0,
     ):
         self.items = list(items)
@@ -104,6 +109,7 @@ class InstructionDataset(Dataset):
         self.query_mask_rate = query_mask_rate
         self.self_reference_rate, self.self_reference_noise = self_reference_rate, self_reference_noise
         self.motion_task_context = motion_task_context  # prediction/in-between prompts hold their start_context
+        self.caption_dropout = caption_dropout
         self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -161,6 +167,9 @@ class InstructionDataset(Dataset):
             instruction = sample_instruction(
                 task, rng, caption=item.captions[which], seconds=f"{frames / self.fps:.1f}", frames=str(frames)
             )
+            if self.caption_dropout and rng.random() < self.caption_dropout:  # rate 0 draws nothing
+                instruction = unconditional_instruction(task, rng, frames=frames, fps=self.fps)
+                return Example(build_prompt(instruction), motion(tokens), None)
             context = self._chosen(item.text_context[which], rng) if item.text_context else []
             prompt = build_prompt(instruction, self._with_self_reference(context, item, which, rng))
             return Example(prompt, motion(tokens), ("text", item.name, which))

@@ -135,3 +135,10 @@ def sample_instruction(task: str, rng: random.Random, **values: str) -> str:
 def first_instruction(task: str, **values: str) -> str:
     """The deterministic instruction used at inference (the first template of the pool)."""
     return fill(TEMPLATES[task][0], **values)
+
+
+def unconditional_instruction(task: str, rng: random.Random | None = None, *, frames: int, fps: float) -> str:
+    """A text-to-motion instruction without its caption (the length stays): what a prompt dropped in training
+    (`caption_dropout`) and the one text guidance contrasts with at inference (the first template, rng None)."""
+    values = dict(caption="", frames=str(int(frames)), seconds=f"{frames / fps:.1f}")
+    return (sample_instruction(task, rng, **values) if rng is not None else first_instruction(task, **values)).strip()

@@ -62,6 +62,7 @@ class LanguageTrainConfig:
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
     self_reference_rate: float = 0.0  # stage 2: share of t2m/m2t prompts whose first reference is the clip itself (language/data.py)
     self_reference_noise: float = 0.0  # stage 2: up to this share of that reference's codes made random
+    caption_dropout: float = 0.0  # stage 2: share of t2m prompts with neither caption nor context (text guidance)
     self_targets: str | None = None  # stage 2: best-of-N self-training targets (language/self_targets.py) beside the truth
     self_target_margin: float | None = None  # keep only self targets scored this much above their top-1 reference
     copy_head: bool = False  # stage 2: a copy path from the prompt (language/copy.py), freshly initialised
@@ -244,7 +245,7 @@ def _fit_stage(
         items, model.vocabulary, fps=fps, downsample_factor=factor, task_weights=weights, query_mask_rate=mask_rate,
         references=references, sample_references=True, seed=config.seed,
         self_reference_rate=config.self_reference_rate if stage2 else 0.0, self_reference_noise=config.self_reference_noise,
-        motion_task_context=config.motion_task_context and stage2,
+        motion_task_context=config.motion_task_context and stage2, caption_dropout=config.caption_dropout if stage2 else 0.0,
     )  # fmt: skip
     val = InstructionDataset(
         val_items, model.vocabulary, fps=fps, downsample_factor=factor, references=references, seed=config.seed + 1,
@@ -312,7 +313,7 @@ def train_language_model(
         raise UserInputError(f"--copy-mixture must be one of {', '.join(MIXTURES)}, not '{config.copy_mixture}'.")
     if config.query_prefix and config.copy_head:
         raise UserInputError("--query-prefix and --copy-head cannot be combined (the copy path reads the prompt's ids).")
-    for name in ("self_reference_rate", "self_reference_noise"):
+    for name in ("self_reference_rate", "self_reference_noise", "caption_dropout"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
     parse_task_weights(config.task_weights)  # checked before any work
