@@ -396,6 +396,30 @@ def test_text_guidance_contrasts_the_prompt_with_its_unconditional_instruction(m
     unconditional = kwargs["guidance_prompts"]
     assert len(unconditional) == 2 and not any("jumps" in p or "waves" in p or "### Context:" in p for p in unconditional)
     assert "40 frames" in unconditional[0]  # the length stays (the second takes its reference's)
+    assert ReMoGPT.from_pretrained(tiny_model_dir).sampling.text_guidance == 0.0  # off unless the model says so
+
+
+def test_text_guidance_is_a_model_default_and_an_option(monkeypatch, tiny_model_dir, tmp_path, run_cli):
+    import json
+    import shutil
+
+    from remogpt.language.model import MotionLanguageModel
+    from remogpt.pipeline import ReMoGPT
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    config = json.loads((copy / "remogpt.json").read_text())
+    (copy / "remogpt.json").write_text(json.dumps({**config, "text_guidance": 1.5}))
+    assert ReMoGPT.from_pretrained(copy).sampling.text_guidance == 1.5
+    scales = []
+    original = MotionLanguageModel.generate_ids
+    monkeypatch.setattr(MotionLanguageModel, "generate_ids", lambda self, prompts, **k: scales.append(k.get("guidance_scale")) or original(self, prompts, **k))
+    for extra, scale in (((), 1.5), (("--text-guidance", "0.5"), 0.5), (("--text-guidance", "0"), 0.0)):
+        code, _, err = run_cli("generate", "a person waves", "--model", copy, "-o", tmp_path / "g.npy", "--seed", "1", *extra)
+        assert code == 0, err
+        assert scales[-1] == scale
+    code, _, err = run_cli("generate", "a person waves", "--model", copy, "-o", tmp_path / "g.npy", "--text-guidance", "1", "--context-guidance", "1")
+    assert code == 2 and "not both" in err
 
 
 def test_the_text_tokenizer_is_the_same_every_time_it_is_trained():

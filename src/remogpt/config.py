@@ -27,9 +27,11 @@ class ReMoGPTConfig:
     fps: float = 20.0
     feature_dim: int = 263
     # Decoding defaults: motions sampled per requested motion (the one the retriever scores closest to the text
-    # kept), and the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off).
+    # kept), the guidance scale toward the retrieved context (language/model.py ContextGuidance; 0 = off) and toward
+    # the whole prompt against its captionless instruction (text guidance, for a model trained with caption dropout).
     candidates: int = 1
     context_guidance: float = 0.0
+    text_guidance: float = 0.0
     # hold planted feet still in every decoded motion (motion/foot_contact.py); a directory written before the
     # option existed reads True
     plant_feet: bool = True

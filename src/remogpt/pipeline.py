@@ -100,6 +100,7 @@ class ReMoGPT:
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
             candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance,
+            text_guidance=self.config.text_guidance,
             plant_feet=self.config.plant_feet, reference_length=self.config.reference_length,
         )
 
@@ -136,7 +137,7 @@ class ReMoGPT:
         training = parts.config
         config = ReMoGPTConfig(
             retrieval=training.retrieval, k=training.k, fps=parts.fps, feature_dim=parts.feature_dim,
-            candidates=training.candidates, motion_task_context=training.motion_task_context, training=asdict(training),
+            candidates=training.candidates, text_guidance=training.text_guidance, motion_task_context=training.motion_task_context, training=asdict(training),
         )  # fmt: skip
         return cls(parts.model, parts.motion_tokenizer, parts.retriever, parts.database, config)
 

@@ -9,6 +9,7 @@ import typer
 
 from .app import evaluate_app, train_app
 from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
+from .language import TEXT_GUIDANCE_HELP
 
 DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluator is not given
 
@@ -169,6 +170,7 @@ def evaluate_t2m_command(
     context_guidance: Optional[float] = typer.Option(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (default: the model's)."
     ),
+    text_guidance: Optional[float] = typer.Option(None, "--text-guidance", help=TEXT_GUIDANCE_HELP),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
     raw_feet: bool = typer.Option(False, "--raw-feet", help="Evaluate the decoder's feet as they come (no foot clean-up), reference rows too."),
     model_length: bool = typer.Option(
@@ -196,7 +198,7 @@ def evaluate_t2m_command(
         data=data, model=loaded, model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, mm_generations=mm_generations, cut_to_length=cut_to_length, rare=rare,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True),
-        candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance,
+        candidates=candidates, reference_rows=reference_rows, context_guidance=context_guidance, text_guidance=text_guidance,
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)

@@ -160,6 +160,7 @@ def _load_model(model: Optional[Path], database: Optional[Path] = None, raw_feet
 
 RAW_FEET_HELP = "Keep the decoder's feet as they come (no foot clean-up: planted feet may slide)."
 MODEL_LENGTH_HELP = "Without --length, let the model end the motion itself instead of giving it its top-1 reference's length."
+TEXT_GUIDANCE_HELP = "Guidance scale toward the prompt against its captionless instruction (0 = off; default: the model's)."
 DATABASE_HELP = "Retrieve the prompt's references from this database instead of the model's (`remogpt index build` with its retriever and tokenizer)."
 
 
@@ -193,6 +194,7 @@ def generate_command(
     context_guidance: Optional[float] = typer.Option(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (0 = off; default: the model's)."
     ),
+    text_guidance: Optional[float] = typer.Option(None, "--text-guidance", help=TEXT_GUIDANCE_HELP),
     timeline: Optional[Path] = typer.Option(
         None, "--timeline", help='Steps from a file, one JSON object a line: {"text": "walk forward", "seconds": 8}.'
     ),
@@ -213,6 +215,8 @@ def generate_command(
         remogpt.sampling.candidates = candidates
     if context_guidance is not None:
         remogpt.sampling.context_guidance = context_guidance
+    if text_guidance is not None:
+        remogpt.sampling.text_guidance = text_guidance
     if model_length:
         remogpt.sampling.reference_length = False
     remogpt.sampling.check()  # every setting, one sentence, before any work

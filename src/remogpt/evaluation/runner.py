@@ -70,6 +70,7 @@ def run_t2m(
     candidates: int | None = None,
     reference_rows: bool = True,
     context_guidance: float | None = None,
+    text_guidance: float | None = None,
 ) -> tuple[dict, str]:
     from .t2m import T2MEvaluation, T2MSettings
 
@@ -85,6 +86,10 @@ def run_t2m(
         if not hasattr(model, "sampling"):
             raise UserInputError(f"--context-guidance {context_guidance} needs a model that samples its motions.")
         model.sampling.context_guidance = context_guidance
+    if text_guidance is not None:
+        if not hasattr(model, "sampling"):
+            raise UserInputError(f"--text-guidance {text_guidance} needs a model that samples its motions.")
+        model.sampling.text_guidance = text_guidance
     rarity = caption_rarity(test, [t for t, _ in split_captions(data, "train")], device) if rare else None
     settings = T2MSettings(
         replications=replications, seed=seed, mm_generations=mm_generations, cut_to_reference_length=cut_to_length,

@@ -270,10 +270,11 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
 
 class ContextGuidance:
-    """Classifier-free guidance between each prompt and the same prompt without its Context block.
+    """Classifier-free guidance between each prompt and another: the same prompt without its Context block
+    (context guidance), or its instruction without caption and context (text guidance, pipeline.SamplingSettings).
 
-    log p = (1 + s) log p(x | prompt) - s log p(x | prompt without context): s > 0 moves each step toward what the
-    retrieved references add. The context-free prompts run through the decoder alongside, with their own KV cache.
+    log p = (1 + s) log p(x | prompt) - s log p(x | other prompt): s > 0 moves each step toward what the prompt adds
+    over the other (the retrieved references; the caption and references). The context-free prompts run through the decoder alongside, with their own KV cache.
     Must be the first logits processor (before the masks that set -inf).
     """
 

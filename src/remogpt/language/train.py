@@ -70,6 +70,7 @@ class LanguageTrainConfig:
     motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
     query_prefix: int = 0  # stage 2: the query's retriever embedding as this many prefix vectors (language/model.py); 0 = off
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
+    text_guidance: float = 0.0  # decoding default too: needs caption_dropout > 0 in training
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
     devices: int | str = "auto"
