@@ -47,3 +47,28 @@ def test_train_all_takes_a_stage_trained_elsewhere(tiny_model_dir, synth_dir, tm
 def test_train_all_cli_rejects_an_unknown_preset(tmp_path, run_cli, synth_dir):
     code, _, err = run_cli("train", "all", "--data", synth_dir, "--out", tmp_path / "m", "--preset", "huge")
     assert code == 2 and "unknown preset 'huge'" in err
+
+
+def test_the_text_guidance_stage_continues_the_language_model(tiny_model_dir, synth_dir, tmp_path):
+    """`--guidance-steps N`: the finished model continued with caption dropout, text guidance its decoding default;
+    the report made before is dropped (its model changed), and a second run skips the stage."""
+    import shutil
+
+    from remogpt.config import ReMoGPTConfig
+    from remogpt.language.model import MotionLanguageModel
+
+    out = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, out)
+    before = MotionLanguageModel.from_pretrained(out).t5.state_dict()
+    said: list[str] = []
+    train_all(TrainAllSettings(data=str(synth_dir), out=str(out), preset="tiny", guidance_steps=3, evaluate=False), say=said.append)
+    assert "[text_guidance] running" in said and "[language_model] complete, skipped (0.0 s when it ran)" not in said
+    config = ReMoGPTConfig.read(out)
+    assert config.text_guidance == 1.0 and config.training["caption_dropout"] == 0.1 and config.training["max_steps"] == 3
+    assert config.training["pretrained_stage"].endswith("text_guidance/base")
+    after = MotionLanguageModel.from_pretrained(out).t5.state_dict()
+    assert any(not (before[k] == after[k]).all() for k in before)  # trained on from the finished model
+    assert not (out / "report.md").exists() and (out / "evaluator" / "model.safetensors").is_file()
+    said.clear()
+    train_all(TrainAllSettings(data=str(synth_dir), out=str(out), preset="tiny", guidance_steps=3, evaluate=False), say=said.append)
+    assert "[text_guidance] complete, skipped (" in " ".join(said) and not any("running" in line for line in said)

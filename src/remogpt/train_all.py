@@ -1,7 +1,11 @@
 """`remogpt train all`: every stage in order, from a dataset folder to a complete ReMoGPT model directory.
 
 Stages (each skipped when its output is complete, each resuming from its last checkpoint when interrupted):
-statistics -> tokenizer -> retriever -> database -> evaluator -> language model -> evaluation report.
+statistics -> tokenizer -> retriever -> database -> evaluator -> language model -> text guidance -> evaluation report.
+
+The text-guidance stage (the `small` preset's; `--guidance-steps 0` leaves it out) continues the finished language
+model with caption dropout, so it learns the captionless prompt that text guidance contrasts with, and makes text
+guidance the model's decoding default (bench/results/lm_text_guidance.md).
 
 Under DDP every process runs this function (Lightning starts the other ranks at the first training and they run the
 command from the top): the training stages run on all of them, everything that writes (statistics, database, the
@@ -26,13 +30,14 @@ from .config import is_model_directory
 from .errors import UserInputError
 from .training import agreed, is_main_process, on_main_process
 
-TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model")  # run by every process under DDP
+TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model", "text_guidance")  # run by every process under DDP
 
 # Every stage has presets of the same names (tiny, small, paper); a pipeline preset adds the report's settings.
+# The text-guidance stage: its steps (0 = none), peak learning rate, caption dropout and the guidance scale it ships.
 PIPELINE_PRESETS = {
-    "tiny": dict(replications=2, mm_generations=5),
-    "small": dict(replications=3, mm_generations=5),
-    "paper": dict(replications=20, mm_generations=30),
+    "tiny": dict(replications=2, mm_generations=5, guidance_steps=0),
+    "small": dict(replications=3, mm_generations=5, guidance_steps=1000, guidance_lr=5e-4, caption_dropout=0.1, text_guidance=1.0),
+    "paper": dict(replications=20, mm_generations=30, guidance_steps=0),
 }
 
 
@@ -45,6 +50,7 @@ class TrainAllSettings:
     k: int = 1
     lm_steps: int | None = None
     lm_pretrain_steps: int | None = None
+    guidance_steps: int | None = None  # the text-guidance stage's steps (None: the preset's; 0: no such stage)
     tokenizer_steps: int | None = None
     retriever_steps: int | None = None
     evaluator_steps: int | None = None
@@ -184,6 +190,44 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
         on_main_process(write)
 
     stage("language_model", lambda: is_model_directory(out), language_model)
+
+    guidance_steps = preset["guidance_steps"] if settings.guidance_steps is None else settings.guidance_steps
+    guidance_run = runs / "text_guidance"
+
+    def text_guidance():
+        from .language.model import MotionLanguageModel
+        from .language.train import make_config, train_language_model
+        from .notices import held_out_queries
+        from .pipeline import ReMoGPT
+
+        # the finished language model is the stage this one continues (train lm --pretrained-stage)
+        base = guidance_run / "base"
+        if not (base / "model" / "model.safetensors").is_file():
+            on_main_process(lambda: MotionLanguageModel.from_pretrained(out).save_pretrained(base / "model"))
+        config = make_config(
+            settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
+            pretrained_stage=str(base), max_steps=guidance_steps, learning_rate=preset.get("guidance_lr"),
+            caption_dropout=preset.get("caption_dropout", 0.1), text_guidance=preset.get("text_guidance", 1.0), seed=settings.seed,
+            **settings.hardware(),
+        )  # fmt: skip
+        parts = train_language_model(config, guidance_run)
+
+        def write() -> None:
+            model = ReMoGPT.from_training(parts)
+            model.calibrate_matches(*held_out_queries(data))
+            model.save_pretrained(out, evaluator=evaluator_model)
+            for name in ("report.md", "report.json"):  # made with the model before this stage
+                (out / name).unlink(missing_ok=True)
+
+        on_main_process(write)
+
+    def guided() -> bool:
+        from .config import ReMoGPTConfig
+
+        return is_model_directory(out) and ReMoGPTConfig.read(out).training.get("caption_dropout", 0.0) > 0
+
+    if guidance_steps:
+        stage("text_guidance", guided, text_guidance)
 
     if settings.evaluate and is_main_process():  # the other processes are done: their part was training
         report = lambda: write_report(out, data, settings.replications or preset["replications"], say, preset["mm_generations"])  # noqa: E731

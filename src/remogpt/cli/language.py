@@ -379,6 +379,9 @@ def train_all_command(
     k: int = typer.Option(1, "--k", help="References per similarity type."),
     lm_steps: Optional[int] = typer.Option(None, help="Language-model instruction-tuning steps."),
     lm_pretrain_steps: Optional[int] = typer.Option(None, help="Language-model pretraining steps."),
+    guidance_steps: Optional[int] = typer.Option(
+        None, min=0, help="Text-guidance stage: steps continuing the language model with caption dropout (0 = none; default: the preset's)."
+    ),
     tokenizer_steps: Optional[int] = typer.Option(None, help="Tokenizer training steps."),
     retriever_steps: Optional[int] = typer.Option(None, help="Retriever training steps."),
     evaluator_steps: Optional[int] = typer.Option(None, help="Evaluator training steps."),
@@ -397,7 +400,7 @@ def train_all_command(
         raise UserInputError(f"--data '{data}' is not a folder.")
     train_all(TrainAllSettings(
         data=str(data), out=str(out), preset=preset, retrieval=retrieval, k=k, lm_steps=lm_steps,
-        lm_pretrain_steps=lm_pretrain_steps, tokenizer_steps=tokenizer_steps, retriever_steps=retriever_steps,
+        lm_pretrain_steps=lm_pretrain_steps, guidance_steps=guidance_steps, tokenizer_steps=tokenizer_steps, retriever_steps=retriever_steps,
         evaluator_steps=evaluator_steps, replications=replications, evaluate=evaluate, seed=seed,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     ), say=typer.echo)  # fmt: skip
