@@ -33,11 +33,13 @@ from .training import agreed, is_main_process, on_main_process
 TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model", "text_guidance")  # run by every process under DDP
 
 # Every stage has presets of the same names (tiny, small, paper); a pipeline preset adds the report's settings.
-# The text-guidance stage: its steps (0 = none), peak learning rate, caption dropout and the guidance scale it ships.
+# The text-guidance stage: its steps (0 = none), peak learning rate (None: the language model preset's), caption
+# dropout and the guidance scale it ships (bench/results/lm_text_guidance.md).
+GUIDANCE = dict(guidance_steps=0, guidance_lr=None, caption_dropout=0.1, text_guidance=1.0)
 PIPELINE_PRESETS = {
-    "tiny": dict(replications=2, mm_generations=5, guidance_steps=0),
-    "small": dict(replications=3, mm_generations=5, guidance_steps=1000, guidance_lr=5e-4, caption_dropout=0.1, text_guidance=1.0),
-    "paper": dict(replications=20, mm_generations=30, guidance_steps=0),
+    "tiny": dict(GUIDANCE, replications=2, mm_generations=5),
+    "small": dict(GUIDANCE, replications=3, mm_generations=5, guidance_steps=1000, guidance_lr=5e-4),
+    "paper": dict(GUIDANCE, replications=20, mm_generations=30),
 }
 
 
@@ -175,19 +177,17 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
             settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
             max_steps=settings.lm_steps, pretrain_steps=settings.lm_pretrain_steps, seed=settings.seed, **settings.hardware(),
         )  # fmt: skip
+        parts = train_language_model(config, out)
+        on_main_process(lambda: write_model(parts))
+
+    def write_model(parts) -> None:
+        """The model directory, with the evaluator its report is made with (config.py's layout)."""
+        from .notices import held_out_queries
         from .pipeline import ReMoGPT
 
-        # the model directory, with the evaluator its report is made with (config.py's layout)
-        from .notices import held_out_queries
-
-        parts = train_language_model(config, out)
-
-        def write() -> None:
-            model = ReMoGPT.from_training(parts)
-            model.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
-            model.save_pretrained(out, evaluator=evaluator_model)
-
-        on_main_process(write)
+        model = ReMoGPT.from_training(parts)
+        model.calibrate_matches(*held_out_queries(data))  # when to tell a user their request matches nothing
+        model.save_pretrained(out, evaluator=evaluator_model)
 
     stage("language_model", lambda: is_model_directory(out), language_model)
 
@@ -197,8 +197,6 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
     def text_guidance():
         from .language.model import MotionLanguageModel
         from .language.train import make_config, train_language_model
-        from .notices import held_out_queries
-        from .pipeline import ReMoGPT
 
         # the finished language model is the stage this one continues (train lm --pretrained-stage)
         base = guidance_run / "base"
@@ -206,16 +204,14 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
             on_main_process(lambda: MotionLanguageModel.from_pretrained(out).save_pretrained(base / "model"))
         config = make_config(
             settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
-            pretrained_stage=str(base), max_steps=guidance_steps, learning_rate=preset.get("guidance_lr"),
-            caption_dropout=preset.get("caption_dropout", 0.1), text_guidance=preset.get("text_guidance", 1.0), seed=settings.seed,
+            pretrained_stage=str(base), max_steps=guidance_steps, learning_rate=preset["guidance_lr"],
+            caption_dropout=preset["caption_dropout"], text_guidance=preset["text_guidance"], seed=settings.seed,
             **settings.hardware(),
         )  # fmt: skip
         parts = train_language_model(config, guidance_run)
 
         def write() -> None:
-            model = ReMoGPT.from_training(parts)
-            model.calibrate_matches(*held_out_queries(data))
-            model.save_pretrained(out, evaluator=evaluator_model)
+            write_model(parts)
             for name in ("report.md", "report.json"):  # made with the model before this stage
                 (out / name).unlink(missing_ok=True)
 
