@@ -422,6 +422,19 @@ def test_text_guidance_is_a_model_default_and_an_option(monkeypatch, tiny_model_
     assert code == 2 and "not both" in err
 
 
+def test_train_lm_writes_its_text_guidance_as_the_decoding_default(tiny_model_dir, synth_dir, tmp_path, run_cli):
+    from remogpt.pipeline import ReMoGPT
+
+    common = ("train", "lm", "--data", synth_dir, "--tokenizer", tiny_model_dir / "motion_tokenizer", "--index", tiny_model_dir / "database",
+              "--preset", "tiny", "--pretrain-steps", "2", "--max-steps", "2")  # fmt: skip
+    code, _, err = run_cli(*common, "--out", tmp_path / "unseen", "--text-guidance", "1")
+    assert code == 2 and "--caption-dropout" in err and not (tmp_path / "unseen" / "remogpt.json").exists()
+    code, _, err = run_cli(*common, "--out", tmp_path / "lm", "--caption-dropout", "0.5", "--text-guidance", "1.5")
+    assert code == 0, err
+    model = ReMoGPT.from_pretrained(tmp_path / "lm")
+    assert model.sampling.text_guidance == 1.5 and model.config.training["caption_dropout"] == 0.5
+
+
 def test_the_text_tokenizer_is_the_same_every_time_it_is_trained():
     """The unigram trainer's scores differ in the last bits between runs and it numbers its kept pieces in hash
     order; train_text_tokenizer makes one corpus give one vocabulary (ids and scores), so a rerun is the same model."""

@@ -264,6 +264,52 @@ def test_candidates_keep_the_sample_the_retriever_ranks_first(remogpt):
         remogpt.sampling.candidates = 1
 
 
+def test_caption_candidates_keep_the_beam_the_retriever_ranks_first(remogpt, synth_dir, monkeypatch):
+    from remogpt.language.prompts import build_prompt, first_instruction
+
+    names = sorted(p.stem for p in (synth_dir / "new_joint_vecs").iterdir())[:4]
+    features = [np.load(synth_dir / "new_joint_vecs" / f"{name}.npy") for name in names]
+    vocabulary = remogpt.lm.vocabulary
+    prompts = [
+        build_prompt(first_instruction("m2t", motion=vocabulary.motion_string(codes)), refs)
+        for codes, refs in zip(remogpt.motion_tokenizer.encode(features), remogpt.context.for_motions(features))
+    ]
+    beams = [vocabulary.text(row) for row in remogpt.lm.generate_ids(prompts, motion=False, do_sample=False, num_beams=4, num_samples=4)]
+    motion_embeddings = remogpt.retriever.embed_motions(features)
+    scores = np.einsum("md,mcd->mc", motion_embeddings, remogpt.retriever.embed_texts(beams).reshape(4, 4, -1))
+    assert (scores.argmax(1) != scores.argmin(1)).any()  # the beams differ, so the choice means something
+    monkeypatch.setattr(remogpt.sampling, "caption_candidates", 4)
+    assert remogpt.caption(features) == [beams[m * 4 + int(b)] for m, b in enumerate(scores.argmax(1))]
+    embed_texts = remogpt.retriever.embed_texts  # a retriever that ranks the other way round picks the other end
+    monkeypatch.setattr(remogpt.retriever, "embed_texts", lambda texts: -embed_texts(texts))
+    assert remogpt.caption(features) == [beams[m * 4 + int(b)] for m, b in enumerate(scores.argmin(1))]
+
+
+def test_caption_candidates_are_a_model_default_and_an_option(tiny_model_dir, synth_dir, tmp_path, run_cli, monkeypatch):
+    import json
+    import shutil
+
+    from remogpt.language.model import MotionLanguageModel
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    config = json.loads((copy / "remogpt.json").read_text())
+    (copy / "remogpt.json").write_text(json.dumps({**config, "caption_candidates": 3}))
+    assert ReMoGPT.from_pretrained(copy).sampling.caption_candidates == 3
+    assert ReMoGPT.from_pretrained(tiny_model_dir).sampling.caption_candidates == 1  # the top beam unless told
+    motion = tmp_path / "m.npy"
+    np.save(motion, np.load(sorted((synth_dir / "new_joint_vecs").glob("*.npy"))[0]))
+    calls = []
+    original = MotionLanguageModel.generate_ids
+    monkeypatch.setattr(MotionLanguageModel, "generate_ids", lambda self, prompts, **k: calls.append(k) or original(self, prompts, **k))
+    for extra, count in (((), 3), (("--candidates", "2"), 2), (("--candidates", "1"), 1)):
+        code, _, err = run_cli("caption", motion, "--model", copy, *extra)
+        assert code == 0, err
+        assert calls[-1]["num_samples"] == count and calls[-1]["num_beams"] == count
+    code, _, err = run_cli("caption", motion, "--model", copy, "--candidates", "0")
+    assert code == 2 and "caption candidates" in err and "Traceback" not in err
+
+
 def test_bad_seed_and_sampling_settings_are_one_sentence(remogpt, run_cli, tiny_model_dir, tmp_path):
     from remogpt.errors import UserInputError
 

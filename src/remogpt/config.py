@@ -31,6 +31,8 @@ class ReMoGPTConfig:
     # the whole prompt against its captionless instruction (text guidance, for a model trained with caption dropout).
     candidates: int = 1
     context_guidance: float = 0.0
+    # captions: this many beams kept, the one the retriever scores closest to the motion written (1 = the top beam)
+    caption_candidates: int = 1
     text_guidance: float = 0.0
     # hold planted feet still in every decoded motion (motion/foot_contact.py); a directory written before the
     # option existed reads True

@@ -40,6 +40,9 @@ class SamplingSettings:
     top_k: int | None = None
     top_p: float | None = None
     caption_beams: int = 1  # greedy by default; >1 = beam search for captions
+    # >1: keep this many beams per caption (the beam width is at least this) and write the one PL-TMR finds
+    # closest to the motion (bench/results/lm_caption_rerank.md)
+    caption_candidates: int = 1
     # >1: sample this many motions per requested motion and keep the one PL-TMR finds closest to the text
     # (reranking; the retriever is the model's own part, never the evaluator)
     candidates: int = 1
@@ -69,6 +72,8 @@ class SamplingSettings:
             raise UserInputError(f"top-p must lie in (0, 1], not {self.top_p}.")
         if not isinstance(self.caption_beams, int) or not 1 <= self.caption_beams <= MAX_BEAMS:
             raise UserInputError(f"the beam width must be between 1 and {MAX_BEAMS}, not {self.caption_beams}.")
+        if not _whole(self.caption_candidates, 1, MAX_BEAMS):
+            raise UserInputError(f"the number of caption candidates must be between 1 and {MAX_BEAMS}, not {self.caption_candidates}.")
         if not number(self.context_guidance) or not 0 <= self.context_guidance <= 10:
             raise UserInputError(f"the context guidance must be between 0 and 10, not {self.context_guidance}.")
         if not number(self.text_guidance) or not 0 <= self.text_guidance <= 10:
@@ -100,7 +105,7 @@ class ReMoGPT:
         self.context = ContextRetriever(retriever, database, language_model.vocabulary, mode, self.config.k)
         self.sampling = SamplingSettings(
             candidates=self.config.candidates if retriever is not None else 1, context_guidance=self.config.context_guidance,
-            text_guidance=self.config.text_guidance,
+            text_guidance=self.config.text_guidance, caption_candidates=self.config.caption_candidates if retriever is not None else 1,
             plant_feet=self.config.plant_feet, reference_length=self.config.reference_length,
         )
 
@@ -120,7 +125,7 @@ class ReMoGPT:
         lm = MotionLanguageModel.from_pretrained(directory, map_location=device)
         tokenizer = MotionTokenizer.from_pretrained(directory / config.motion_tokenizer, map_location=device)
         retriever = database = None
-        if config.retrieval != "none" or config.candidates > 1:  # the retriever also reranks candidates
+        if config.retrieval != "none" or config.candidates > 1 or config.caption_candidates > 1:  # it also reranks
             retriever = PLTMR.from_pretrained(directory / config.retriever, map_location=device)
         if config.retrieval != "none":
             database = RetrievalDatabase.load(directory / config.database)
@@ -137,7 +142,7 @@ class ReMoGPT:
         training = parts.config
         config = ReMoGPTConfig(
             retrieval=training.retrieval, k=training.k, fps=parts.fps, feature_dim=parts.feature_dim,
-            candidates=training.candidates, text_guidance=training.text_guidance, motion_task_context=training.motion_task_context, training=asdict(training),
+            candidates=training.candidates, caption_candidates=training.caption_candidates, text_guidance=training.text_guidance, motion_task_context=training.motion_task_context, training=asdict(training),
         )  # fmt: skip
         return cls(parts.model, parts.motion_tokenizer, parts.retriever, parts.database, config)
 
@@ -386,7 +391,7 @@ class ReMoGPT:
     def _query_embeddings(self, queries: Sequence, modality: str) -> np.ndarray | None:
         """The retriever's embeddings of the queries (texts or motions), computed once for the context, the query
         prefix and the reranking; None when nothing reads them."""
-        reranked = modality == "text" and self.sampling.candidates > 1
+        reranked = self.sampling.candidates > 1 if modality == "text" else self.sampling.caption_candidates > 1
         if self.retriever is None or not (self.lm.config.query_prefix or self.context.mode != "none" or reranked):
             return None
         embed = self.retriever.embed_texts if modality == "text" else self.retriever.embed_motions
@@ -423,11 +428,27 @@ class ReMoGPT:
         references = self.context.for_motions(list(motions), embeddings=motion_embeddings)
         spans = [self.lm.vocabulary.motion_string(t) for t in tokens]
         prompts = [build_prompt(first_instruction("m2t", motion=span), refs) for span, refs in zip(spans, references)]
-        beams = self.sampling.caption_beams
+        candidates = self._caption_candidates()
         ids = self.lm.generate_ids(
-            prompts, motion=False, do_sample=False, num_beams=beams, query_embeddings=self._prefix(motion_embeddings)
-        )
-        return [(self.lm.vocabulary.text(row), refs) for row, refs in zip(ids, references)]
+            prompts, motion=False, do_sample=False, num_beams=max(self.sampling.caption_beams, candidates),
+            num_samples=candidates, query_embeddings=self._prefix(motion_embeddings),
+        )  # fmt: skip
+        texts = [self.lm.vocabulary.text(row) for row in ids]
+        if candidates > 1:  # beams of one motion are consecutive rows, best first
+            texts = [texts[i] for i in self._best_captions(motion_embeddings, texts, candidates)]
+        return list(zip(texts, references))
+
+    def _caption_candidates(self) -> int:
+        count = self.sampling.caption_candidates  # its range is checked by SamplingSettings.check
+        if count > 1 and self.retriever is None:
+            raise UserInputError("reranking caption candidates needs the model's retriever, and this model directory has none.")
+        return count
+
+    def _best_captions(self, motion_embeddings: np.ndarray, texts: list[str], candidates: int) -> list[int]:
+        """Index of the caption closest to its motion (retriever cosine) in each group of `candidates` rows."""
+        text_embeddings = self.retriever.embed_texts(texts).reshape(len(motion_embeddings), candidates, -1)
+        best = np.einsum("md,mcd->mc", motion_embeddings, text_embeddings).argmax(-1)
+        return [m * candidates + int(b) for m, b in enumerate(best)]
 
     def caption(self, motions: Sequence[np.ndarray]) -> list[str]:
         return [text for text, _ in self.caption_motions(motions)]

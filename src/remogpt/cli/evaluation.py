@@ -9,7 +9,7 @@ import typer
 
 from .app import evaluate_app, train_app
 from .hardware import ACCELERATOR, DEVICES, NUM_NODES, PRECISION, SEED, hardware_overrides, say_once
-from .language import TEXT_GUIDANCE_HELP
+from .language import CAPTION_CANDIDATES_HELP, TEXT_GUIDANCE_HELP
 
 DEFAULT_EVALUATOR_SUBDIR = "evaluator"  # DATA/evaluator is used when --evaluator is not given
 
@@ -218,6 +218,7 @@ def evaluate_m2t_command(
     references: int = typer.Option(3, "--references", help="References per motion."),
     bertscore: bool = typer.Option(True, "--bertscore/--no-bertscore", help="BERTScore with the local MiniLM-L6."),
     beams: int = typer.Option(1, "--beams", help="Beam width for the model's captions (1 = greedy)."),
+    caption_candidates: Optional[int] = typer.Option(None, "--caption-candidates", help=CAPTION_CANDIDATES_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Write RESULT.json (and RESULT.md beside it)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     name: Optional[str] = typer.Option(None, "--name", help="Row label of the model in the table."),
@@ -235,6 +236,7 @@ def evaluate_m2t_command(
         data=data, model=_model(model, device, database), model_dir=model, evaluator_dir=_evaluator_dir(evaluator, data), replications=replications,
         split=split, seed=seed, preprocess=preprocess, references=references, bertscore=bertscore,
         device=_device(device), name=name, progress=lambda message: typer.echo(message, err=True), beams=beams,
+        caption_candidates=caption_candidates,
     )  # fmt: skip
     typer.echo(markdown)
     _write_outputs(out, result, markdown)

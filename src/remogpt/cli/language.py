@@ -55,6 +55,10 @@ def train_lm_command(
     caption_dropout: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="Stage 2: share of text-to-motion prompts with neither caption nor context (for text guidance)."
     ),
+    text_guidance: Optional[float] = typer.Option(
+        None, "--text-guidance", min=0.0, max=10.0,
+        help="Text-guidance scale written as the model's decoding default (needs --caption-dropout; 0 = off).",
+    ),
     self_targets: Optional[Path] = typer.Option(
         None, "--self-targets", help="Stage 2: also train on these best-of-N targets (`remogpt train self-targets`)."
     ),
@@ -92,7 +96,7 @@ def train_lm_command(
         learning_rate=learning_rate, bucket_by_length=bucket, snapshot_every=snapshot_every,
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
-        caption_dropout=caption_dropout, self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
+        caption_dropout=caption_dropout, text_guidance=text_guidance, self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
         copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
@@ -162,6 +166,7 @@ RAW_FEET_HELP = "Keep the decoder's feet as they come (no foot clean-up: planted
 MODEL_LENGTH_HELP = "Without --length, let the model end the motion itself instead of giving it its top-1 reference's length."
 TEXT_GUIDANCE_HELP = "Guidance scale toward the prompt against its captionless instruction (0 = off; default: the model's)."
 DATABASE_HELP = "Retrieve the prompt's references from this database instead of the model's (`remogpt index build` with its retriever and tokenizer)."
+CAPTION_CANDIDATES_HELP = "Keep N caption beams and write the one the retriever finds closest to the motion (default: the model's)."
 
 
 def _print_notices(notices) -> None:
@@ -356,12 +361,15 @@ def caption_command(
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
     show_context: bool = typer.Option(False, "--show-context", help="Print the retrieved references."),
     beams: int = typer.Option(1, help="Beam search width (1 = greedy)."),
+    candidates: Optional[int] = typer.Option(None, "--candidates", help=CAPTION_CANDIDATES_HELP),
     database: Optional[Path] = typer.Option(None, "--database", help=DATABASE_HELP),
 ):
     """Describe a motion in words."""
     remogpt = _load_model(model, database)
     features = _read_motion(motion, remogpt)
     remogpt.sampling.caption_beams = beams
+    if candidates is not None:
+        remogpt.sampling.caption_candidates = candidates
     remogpt.sampling.check()
     text, references = remogpt.caption_motions([features])[0]
     if show_context:

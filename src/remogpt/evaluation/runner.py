@@ -123,6 +123,7 @@ def run_m2t(
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
     beams: int = 1,
+    caption_candidates: int | None = None,
 ) -> tuple[dict, str]:
     from .captions import default_bertscore_settings, preprocess as check_preprocess
     from .m2t import M2TEvaluation, M2TSettings
@@ -137,6 +138,11 @@ def run_m2t(
         if not hasattr(model, "sampling"):
             raise UserInputError(f"--beams {beams} needs a model that writes its captions by decoding.")
         model.sampling.caption_beams = beams
+    if caption_candidates is not None:
+        if not hasattr(model, "sampling"):
+            raise UserInputError(f"--caption-candidates {caption_candidates} needs a model that writes its captions by decoding.")
+        model.sampling.caption_candidates = caption_candidates
+        model.sampling.check()
     tagger = CaptionTagger.learn(split_captions(data, "train"))
     settings = M2TSettings(replications=replications, seed=seed, preprocess=preprocess, references=references)
     evaluation = M2TEvaluation(

@@ -27,7 +27,7 @@ PRESETS = {
     # chosen from measured runs (bench/results/lm_recipe.md): bf16, longer stage 2, exposure-bias and
     # memorisation remedies, 8 reranked candidates per generated motion
     "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=2000, max_steps=5000, val_every=500, text_vocab_size=1500,
-                  precision="bf16-mixed", motion_corruption=0.5, reference_pool=3, candidates=8),
+                  precision="bf16-mixed", motion_corruption=0.5, reference_pool=3, candidates=8, caption_candidates=8),
     "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="bf16-mixed"),
     "paper": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="bf16-mixed"),
 }
@@ -70,6 +70,7 @@ class LanguageTrainConfig:
     motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
     query_prefix: int = 0  # stage 2: the query's retriever embedding as this many prefix vectors (language/model.py); 0 = off
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
+    caption_candidates: int = 1  # decoding default too: caption beams reranked by the retriever
     text_guidance: float = 0.0  # decoding default too: needs caption_dropout > 0 in training
     snapshot_every: int = 0  # also save the model every N steps under <stage>/snapshots/ (learning curves); 0 = off
     accelerator: str = "auto"  # where it trains (training.HARDWARE_FIELDS)
@@ -236,7 +237,7 @@ def _fit_stage(
     from ..training import HARDWARE_FIELDS, StepBatches, fit, hardware, make_trainer, resume_step, shuffled_batches, write_run_config
     from .data import DEFAULT_TASK_WEIGHTS, InstructionDataset, LengthBucketSampler, QueryCollate, collate_examples
 
-    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", *HARDWARE_FIELDS))
+    write_run_config(out_dir, config, may_change=("max_steps", "pretrained_stage", "snapshot_every", "candidates", "caption_candidates", *HARDWARE_FIELDS))
     weights = None
     if stage2 and (config.paraphrase_weight or config.task_weights):
         weights = {**DEFAULT_TASK_WEIGHTS, "paraphrase": config.paraphrase_weight, **parse_task_weights(config.task_weights)}
@@ -317,6 +318,8 @@ def train_language_model(
     for name in ("self_reference_rate", "self_reference_noise", "caption_dropout"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise UserInputError(f"--{name.replace('_', '-')} must be in [0, 1], not {getattr(config, name)}.")
+    if config.text_guidance and not config.caption_dropout:  # the captionless prompt would be one it never saw
+        raise UserInputError("--text-guidance needs --caption-dropout above 0 (the model must learn the captionless prompt).")
     parse_task_weights(config.task_weights)  # checked before any work
     if config.self_targets:
         from .self_targets import read_self_targets
