@@ -7,11 +7,17 @@ motion-to-text (BLEU, ROUGE-L, CIDEr-D, caption R-precision) on the test split a
 
     .venv/bin/python bench/ablation_lm_retrieval.py --data DATA --tokenizer TOK --retriever RET --evaluator EVAL \
         --out runs/ablation [--preset small] [--steps N] [--pretrain-steps N] [--replications 3] [--parallel 2] \
-        [--query-mask-rate R] [--paraphrase-weight W] [--seed S] [--both MODEL_DIR]
+        [--query-mask-rate R] [--paraphrase-weight W] [--seed S] [--both MODEL_DIR] [--stage1 DIR] [--index DIR] \
+        [--guidance-steps N]
 
 `--both MODEL_DIR` takes an already trained `both` model (e.g. the output of `remogpt train all`, which is the
 `both` setting) instead of training one, and shares its stage 1 with the other settings: the comparison then uses
-that model's own tokenizer, database and budget.
+that model's own tokenizer, database and budget. `--stage1 DIR` (a run's `stages/pretrain`) and `--index DIR` (a
+built database) share ones that exist instead of training or building them.
+
+Each setting then gets `train all`'s text-guidance stage, as the shipped model does (the preset's steps, learning
+rate, caption dropout and guidance scale; `--guidance-steps 0` leaves it out): stage 2 is trained into
+OUT/stage2/SETTING and continued into OUT/SETTING.
 
 Runs two jobs at a time, one torch thread each (faster than two threads each on a 2-core machine); a setting is
 evaluated as soon as its training ends.
@@ -56,6 +62,9 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--both", type=Path, default=None, help="an already trained `both` model directory")
+    parser.add_argument("--stage1", type=Path, default=None, help="a trained stage 1 (a run's stages/pretrain) to share")
+    parser.add_argument("--index", type=Path, default=None, help="a built retrieval database to use")
+    parser.add_argument("--guidance-steps", type=int, default=None, help="text-guidance stage (default: train all's preset; 0 = none)")
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -68,28 +77,40 @@ def main() -> None:
         ["--paraphrase-weight", args.paraphrase_weight] if args.paraphrase_weight is not None else []) + (
         ["--seed", args.seed] if args.seed is not None else [])
 
-    index = out / "database"
-    if args.both:  # the trained model's database and stage 1 are the shared ones
-        for name, target in (("both", args.both), ("database", args.both / "runs" / "database")):
+    index = args.index or out / "database"
+    if args.both:  # the trained model's database and stage 1 are the shared ones, unless others are given
+        links = [("both", args.both)] + ([] if args.index else [("database", args.both / "runs" / "database")])
+        for name, target in links:
             if not (out / name).exists():
                 (out / name).symlink_to(target.resolve())
     if not (index / "config.json").is_file():
         timings["index"] = run(["index", "build", "--retriever", args.retriever, "--data", args.data, "--out", index,
                                 "--tokenizer", args.tokenizer], logs / "index.log")
     shared = args.both if args.both else out / "pretrain"
-    if not (shared / "stages" / "pretrain" / "model" / "model.safetensors").is_file():
+    stage1 = args.stage1 or shared / "stages" / "pretrain"
+    if not (stage1 / "model" / "model.safetensors").is_file():
         timings["pretrain"] = run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
                                    "--out", shared, "--pretrain-only", *common], logs / "pretrain.log")
     settings = args.settings.split(",")
+    guidance = guidance_args(args.preset, args.guidance_steps, args.seed)
 
     def train(setting: str) -> tuple[str, float]:
         if (out / setting / "remogpt.json").is_file():
             return setting, 0.0
         if setting == "both" and args.both:
             raise SystemExit(f"--both {args.both} has not finished training (no remogpt.json)")
-        return setting, run(["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index,
-                             "--out", out / setting, "--retrieval", setting, "--pretrained-stage",
-                             shared / "stages" / "pretrain", *common], logs / f"train_{setting}.log")
+        lm = ["train", "lm", "--data", args.data, "--tokenizer", args.tokenizer, "--index", index, "--retrieval", setting]
+        stage2 = out / "stage2" / setting if guidance else out / setting
+        seconds = 0.0
+        if not (stage2 / "remogpt.json").is_file():
+            seconds += run([*lm, "--out", stage2, "--pretrained-stage", stage1, *common], logs / f"train_{setting}.log")
+        if guidance:  # continues the finished model as train all does (its stage-1 slot: the model itself)
+            base = out / "guidance_base" / setting
+            base.mkdir(parents=True, exist_ok=True)
+            if not (base / "model").exists():
+                (base / "model").symlink_to(stage2.resolve())
+            seconds += run([*lm, "--out", out / setting, "--pretrained-stage", base, *guidance], logs / f"guidance_{setting}.log")
+        return setting, seconds
 
     def evaluate(job: tuple[str, str, str]) -> tuple[str, float]:
         setting, task, split = job
@@ -125,6 +146,19 @@ def main() -> None:
     (out / "ablation.json").write_text(json.dumps(summary, indent=2, default=str))
     (out / "ablation.md").write_text(summary["markdown"])
     print(summary["markdown"])
+
+
+def guidance_args(preset: str, steps: int | None, seed: int | None) -> list:
+    """`train lm` options of train all's text-guidance stage for this preset ([] when it has none)."""
+    from remogpt.train_all import GUIDANCE, PIPELINE_PRESETS
+
+    settings = PIPELINE_PRESETS.get(preset, GUIDANCE)
+    steps = settings["guidance_steps"] if steps is None else steps
+    if not steps:
+        return []
+    lr = ["--lr", settings["guidance_lr"]] if settings["guidance_lr"] else []
+    return ["--preset", preset, "--max-steps", steps, *lr, "--caption-dropout", settings["caption_dropout"],
+            "--text-guidance", settings["text_guidance"], *(["--seed", seed] if seed is not None else [])]
 
 
 def copy_baseline(data: Path, index: Path, split: str) -> dict:
