@@ -285,3 +285,31 @@ def test_reference_rows_sit_beside_the_model_in_both_protocols(dataset, evaluato
     retrieved = m2t["reference_captions"][RETRIEVAL_ROW]["raw"]
     assert retrieved["bleu4"] == m2t["captions"]["raw"]["bleu4"] > 0.3  # exact retrieval = the ground-truth captions
     assert f"| {RETRIEVAL_ROW} (references: raw) |" in m2t_markdown(m2t)
+
+
+class _Sampling:
+    """A stand-in that draws its motions from torch's global generator, as a sampling language model does."""
+
+    def __init__(self, truth):
+        self.truth = truth
+
+    def generate(self, texts, lengths=None, num_samples=1):
+        motions = self.truth.generate(texts, lengths, num_samples)
+        return [m + 0.5 * torch.randn(m.shape).numpy() for m in motions]
+
+
+def test_a_sampling_model_scores_the_same_every_run(dataset, evaluator_dir, stand_ins):
+    from remogpt.evaluation.guo import load_evaluator
+    from remogpt.evaluation.t2m import T2MEvaluation, T2MSettings
+
+    evaluator = load_evaluator(evaluator_dir)
+    split = EvalSplit.from_folder(dataset, "test")
+    runs = []
+    for draw in range(2):
+        model = _Sampling(StandInModel.from_directory(stand_ins["ground_truth"]))  # its own picks start afresh
+        torch.manual_seed(draw)  # whatever state the caller left
+        runs.append(T2MEvaluation(evaluator, split, T2MSettings(replications=2, mm_generations=3)).run(model))
+    assert runs[0]["rows"] == runs[1]["rows"]
+    first, second = (r["model"] for r in runs[0]["replications"])
+    assert first["fid"] != second["fid"]  # each replication draws its own motions
+

@@ -157,6 +157,7 @@ class T2MEvaluation:
         crops = split.crops(lengths, starts)
         rows = {REAL_ROW: self._embed(crops)}
         if model is not None:
+            _seed_sampling(s.seed, index)
             rows.update(self._reference_rows(model, texts, crops))
             rows["model"] = self._embed(self._generate(model, texts, lengths, 1))
         mm_rows = rng.choice(len(split), min(s.mm_texts, len(split)), replace=False)
@@ -218,3 +219,11 @@ def _pad_to(motion: np.ndarray, length: int, dim: int) -> np.ndarray:
     motion = np.asarray(motion, dtype=np.float32).reshape(-1, dim)
     filler = motion[-1:] if len(motion) else np.zeros((1, dim), dtype=np.float32)
     return np.concatenate([motion, np.repeat(filler, length - len(motion), axis=0)])
+
+
+def _seed_sampling(seed: int, index: int) -> None:
+    """Seed torch's global generator for a replication, so a sampling model's motions (candidates, MultiModality
+    draws) repeat run to run; its own stream, so the crops and batches are those of an unseeded model."""
+    import torch
+
+    torch.manual_seed(int(np.random.default_rng([seed, index, 1]).integers(2**62)))
