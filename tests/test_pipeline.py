@@ -279,7 +279,13 @@ def test_caption_candidates_keep_the_beam_the_retriever_ranks_first(remogpt, syn
     scores = np.einsum("md,mcd->mc", motion_embeddings, remogpt.retriever.embed_texts(beams).reshape(4, 4, -1))
     assert (scores.argmax(1) != scores.argmin(1)).any()  # the beams differ, so the choice means something
     monkeypatch.setattr(remogpt.sampling, "caption_candidates", 4)
-    assert remogpt.caption(features) == [beams[m * 4 + int(b)] for m, b in enumerate(scores.argmax(1))]
+    expected = [beams[m * 4 + int(b)] for m, b in enumerate(scores.argmax(1))]
+    assert remogpt.caption(features) == expected
+    calls = []
+    generate_ids = remogpt.lm.generate_ids
+    monkeypatch.setattr(remogpt.lm, "generate_ids", lambda prompts, **k: calls.append(len(prompts)) or generate_ids(prompts, **k))
+    monkeypatch.setattr("remogpt.pipeline.MAX_CAPTION_ROWS", 8)  # two motions' beams per call: the same captions
+    assert remogpt.caption(features) == expected and calls == [2, 2]
     embed_texts = remogpt.retriever.embed_texts  # a retriever that ranks the other way round picks the other end
     monkeypatch.setattr(remogpt.retriever, "embed_texts", lambda texts: -embed_texts(texts))
     assert remogpt.caption(features) == [beams[m * 4 + int(b)] for m, b in enumerate(scores.argmin(1))]

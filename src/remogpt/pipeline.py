@@ -22,6 +22,7 @@ from .errors import UserInputError
 Frames = int | Sequence[int | None] | None  # a requested length in frames: one for all, or one per motion
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 MAX_BEAMS = 16  # caption beam width
+MAX_CAPTION_ROWS = 1024  # prompts x beams decoded in one call (600 test motions x 16 beams in one call took 14 GB)
 
 
 @dataclass
@@ -429,10 +430,15 @@ class ReMoGPT:
         spans = [self.lm.vocabulary.motion_string(t) for t in tokens]
         prompts = [build_prompt(first_instruction("m2t", motion=span), refs) for span, refs in zip(spans, references)]
         candidates = self._caption_candidates()
-        ids = self.lm.generate_ids(
-            prompts, motion=False, do_sample=False, num_beams=max(self.sampling.caption_beams, candidates),
-            num_samples=candidates, query_embeddings=self._prefix(motion_embeddings),
-        )  # fmt: skip
+        beams = max(self.sampling.caption_beams, candidates)
+        prefix = self._prefix(motion_embeddings)
+        step = max(1, MAX_CAPTION_ROWS // beams)  # beam search holds every beam's cache: bound the rows per call
+        ids = []
+        for start in range(0, len(prompts), step):
+            ids += self.lm.generate_ids(
+                prompts[start : start + step], motion=False, do_sample=False, num_beams=beams, num_samples=candidates,
+                query_embeddings=None if prefix is None else prefix[start : start + step],
+            )  # fmt: skip
         texts = [self.lm.vocabulary.text(row) for row in ids]
         if candidates > 1:  # beams of one motion are consecutive rows, best first
             texts = [texts[i] for i in self._best_captions(motion_embeddings, texts, candidates)]
