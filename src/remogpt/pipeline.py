@@ -85,6 +85,14 @@ class SamplingSettings:
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
 
 
+def _best_of_groups(queries: np.ndarray, rows: np.ndarray, group: int) -> list[int]:
+    """Reranking by the retriever: the index of the row closest to its query (cosine of unit embeddings) in each run
+    of `group` consecutive rows; query i owns the runs of rows i * len(rows) // len(queries) onward (text-major)."""
+    grouped = rows.reshape(len(queries), -1, group, rows.shape[-1])  # query, sample, candidate, dim
+    best = np.einsum("qd,qscd->qsc", queries, grouped).argmax(-1)
+    return [(i * group) + int(b) for i, b in enumerate(best.reshape(-1))]
+
+
 def _whole(value, low: int, high: int) -> bool:
     """An integer (numpy's too, never a bool) within [low, high]."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
@@ -211,7 +219,7 @@ class ReMoGPT:
         factor = self.motion_tokenizer.config.downsample_factor
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
-        candidates = self._candidates()
+        candidates = self._reranked(self.sampling.candidates, "candidates")
         ids = self.lm.generate_ids(
             prompts,
             motion=True,
@@ -231,7 +239,7 @@ class ReMoGPT:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
         features = self._decoded(codes)
         if candidates > 1:
-            keep = self._best_candidates(text_embeddings, features, num_samples, candidates)  # embedded: candidates > 1
+            keep = _best_of_groups(text_embeddings, self.retriever.embed_motions(features), candidates)  # embedded: candidates > 1
             codes, features = [codes[i] for i in keep], [features[i] for i in keep]
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
@@ -372,10 +380,10 @@ class ReMoGPT:
         shortest, longest = self.frame_range()
         return min(max(int(round(seconds * self.config.fps)), shortest), longest)
 
-    def _candidates(self) -> int:
-        count = self.sampling.candidates  # its range is checked by SamplingSettings.check
+    def _reranked(self, count: int, what: str) -> int:
+        """A candidate count (its range checked by SamplingSettings.check) the model can rerank: >1 needs the retriever."""
         if count > 1 and self.retriever is None:
-            raise UserInputError("reranking candidates needs the model's retriever, and this model directory has none.")
+            raise UserInputError(f"reranking {what} needs the model's retriever, and this model directory has none.")
         return count
 
     def _reference_frames(self, references) -> int | None:
@@ -406,13 +414,6 @@ class ReMoGPT:
             raise UserInputError("this model reads its retriever's query embeddings, and its directory has no retriever.")
         return embeddings
 
-    def _best_candidates(self, text_embeddings: np.ndarray, features: list[np.ndarray], num_samples: int, candidates: int) -> list[int]:
-        """Index of the candidate closest to its text (retriever cosine) in each group of `candidates` rows."""
-        count = len(text_embeddings)
-        motion_embeddings = self.retriever.embed_motions(features).reshape(count, num_samples, candidates, -1)
-        best = np.einsum("td,tscd->tsc", text_embeddings, motion_embeddings).argmax(-1)
-        return [(t * num_samples + s) * candidates + int(best[t, s]) for t in range(count) for s in range(num_samples)]
-
     def generate(self, texts: Sequence[str], lengths: Sequence[int] | None = None, num_samples: int = 1) -> list[np.ndarray]:
         """The evaluation interface: raw features per text, text-major. The model decides the length itself."""
         return [m.features for m in self.generate_motions(texts, None, num_samples)]
@@ -429,7 +430,7 @@ class ReMoGPT:
         references = self.context.for_motions(list(motions), embeddings=motion_embeddings)
         spans = [self.lm.vocabulary.motion_string(t) for t in tokens]
         prompts = [build_prompt(first_instruction("m2t", motion=span), refs) for span, refs in zip(spans, references)]
-        candidates = self._caption_candidates()
+        candidates = self._reranked(self.sampling.caption_candidates, "caption candidates")
         beams = max(self.sampling.caption_beams, candidates)
         prefix = self._prefix(motion_embeddings)
         step = max(1, MAX_CAPTION_ROWS // beams)  # beam search holds every beam's cache: bound the rows per call
@@ -441,20 +442,9 @@ class ReMoGPT:
             )  # fmt: skip
         texts = [self.lm.vocabulary.text(row) for row in ids]
         if candidates > 1:  # beams of one motion are consecutive rows, best first
-            texts = [texts[i] for i in self._best_captions(motion_embeddings, texts, candidates)]
+            texts = [texts[i] for i in _best_of_groups(motion_embeddings, self.retriever.embed_texts(texts), candidates)]
         return list(zip(texts, references))
 
-    def _caption_candidates(self) -> int:
-        count = self.sampling.caption_candidates  # its range is checked by SamplingSettings.check
-        if count > 1 and self.retriever is None:
-            raise UserInputError("reranking caption candidates needs the model's retriever, and this model directory has none.")
-        return count
-
-    def _best_captions(self, motion_embeddings: np.ndarray, texts: list[str], candidates: int) -> list[int]:
-        """Index of the caption closest to its motion (retriever cosine) in each group of `candidates` rows."""
-        text_embeddings = self.retriever.embed_texts(texts).reshape(len(motion_embeddings), candidates, -1)
-        best = np.einsum("md,mcd->mc", motion_embeddings, text_embeddings).argmax(-1)
-        return [m * candidates + int(b) for m, b in enumerate(best)]
 
     def caption(self, motions: Sequence[np.ndarray]) -> list[str]:
         return [text for text, _ in self.caption_motions(motions)]

@@ -274,7 +274,8 @@ class ContextGuidance:
     (context guidance), or its instruction without caption and context (text guidance, pipeline.SamplingSettings).
 
     log p = (1 + s) log p(x | prompt) - s log p(x | other prompt): s > 0 moves each step toward what the prompt adds
-    over the other (the retrieved references; the caption and references). The context-free prompts run through the decoder alongside, with their own KV cache.
+    over the other (the retrieved references; the caption and references). The other prompts run through the decoder
+    alongside, with their own KV cache.
     Must be the first logits processor (before the masks that set -inf).
     """
 
