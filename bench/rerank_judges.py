@@ -11,14 +11,16 @@ Rules (comma-separated `--rules`):
 - `mixW`: PL-TMR cosine / tau + W * the `lmctx` score;
 - `noveltyW`: PL-TMR's cosine minus W * the sample's cosine to the prompt's top-1 text->motion reference (the
   retriever ranked that reference first, so it also favours samples that copy it, mistakes included);
+- `ensembleW`: PL-TMR's cosine + W * the cosine of a second, independently trained retriever (`--second-judge DIR`,
+  e.g. a whole-body one from `remogpt train retriever --parts 1`): two judges' mistakes partly cancel;
 - `evaluator`: the sample the evaluator itself places nearest the text. A diagnostic of how much better a choice
   among these samples could be, never a decoding rule (it optimises the measure that scores it).
 
-`--matchers` also prints text->motion R@1 in batches of 32 of PL-TMR and of the evaluator on the split's real crops
-and their tokenizer reconstructions: how good each is as a judge of real motion.
+`--matchers` also prints text->motion R@1 in batches of 32 of PL-TMR (and the second judge) and of the evaluator on
+the split's real crops and their tokenizer reconstructions: how good each is as a judge of real motion.
 
     .venv/bin/python bench/rerank_judges.py --model MODEL_DIR --data DATA [--split test] [--samples 8] \
-        [--rules first,pltmr,contrast0.5,novelty0.5,lm,lmctx,mix0.5,evaluator] [--matchers]
+        [--rules first,pltmr,contrast0.5,novelty0.5,lm,lmctx,mix0.5,evaluator] [--matchers] [--second-judge DIR]
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import numpy as np
 class Judged:
     """Stands in for the model in the t2m protocol: generates N samples per text once, returns the one a rule picks."""
 
-    def __init__(self, model, evaluator, split, samples: int):
-        self.model, self.evaluator, self.samples = model, evaluator, samples
+    def __init__(self, model, evaluator, split, samples: int, second_judge=None):
+        self.model, self.evaluator, self.samples, self.second_judge = model, evaluator, samples, second_judge
         self.tokens_of = dict(zip(split.texts, split.tokens))
         self.rule, self.cache = "pltmr", {}
 
@@ -67,6 +69,9 @@ class Judged:
                 self.evaluator.embed_motions(padded).reshape(len(texts), n, -1)
                 - self.evaluator.embed_texts([self.tokens_of[t] for t in texts])[:, None], axis=-1),
         }  # fmt: skip
+        if self.second_judge is not None:
+            scores["second"] = np.einsum("qd,qcd->qc", self.second_judge.embed_texts(texts),
+                                         self.second_judge.embed_motions(features).reshape(len(texts), n, -1))
         return features, scores
 
     @property
@@ -84,6 +89,8 @@ class Judged:
             return s["cosine"] - weight * self.tau * s["distractors"]
         if rule == "novelty":
             return s["cosine"] - weight * s["reference"]
+        if rule == "ensemble":
+            return s["cosine"] + weight * s["second"]
         if rule == "mix":
             return s["cosine"] / self.tau + weight * s["lmctx"]
         return s[rule]  # lm, lmctx, evaluator
@@ -138,17 +145,18 @@ def recall_at_1(similarity: np.ndarray, seeds: int = 5) -> float:
     return float(np.mean(hits))
 
 
-def matchers(model, evaluator, split) -> None:
+def matchers(model, evaluator, split, second=None) -> None:
     rng = np.random.default_rng(0)
     crops = split.crops(*split.crop(rng, evaluator.config.unit_length, evaluator.config.max_motion_length))
     captions = split.pick_captions(rng)
-    pl_text = model.retriever.embed_texts([split.texts[c] for c in captions])
+    texts = [split.texts[c] for c in captions]
+    judges = {"PL-TMR": model.retriever, **({"second judge": second} if second is not None else {})}
     ev_text = evaluator.embed_texts([split.tokens[c] for c in captions])
-    print("\n| motions | PL-TMR R@1 | evaluator R@1 |\n|---|---|---|")
+    print("\n| motions | " + " | ".join(f"{name} R@1" for name in judges) + " | evaluator R@1 |\n|---|" + "---|" * (len(judges) + 1))
     for name, motions in (("real crops", crops), ("tokenizer reconstructions", model.reconstruct(crops))):
-        pl = recall_at_1(pl_text @ model.retriever.embed_motions(motions).T)
-        ev = recall_at_1(-np.linalg.norm(ev_text[:, None] - evaluator.embed_motions(motions)[None], axis=-1))
-        print(f"| {name} | {pl:.3f} | {ev:.3f} |", flush=True)
+        cells = [recall_at_1(j.embed_texts(texts) @ j.embed_motions(motions).T) for j in judges.values()]
+        cells.append(recall_at_1(-np.linalg.norm(ev_text[:, None] - evaluator.embed_motions(motions)[None], axis=-1)))
+        print(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |", flush=True)
 
 
 def main() -> None:
@@ -159,6 +167,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--rules", default="first,pltmr,contrast0.5,novelty0.5,lm,lmctx,mix0.5,evaluator")
     parser.add_argument("--matchers", action="store_true")
+    parser.add_argument("--second-judge", type=Path, default=None, help="a retriever directory, for the ensemble rule")
     args = parser.parse_args()
 
     from remogpt.evaluation.guo import load_evaluator
@@ -170,7 +179,12 @@ def main() -> None:
     model.sampling.candidates = 1  # the samples are drawn here and chosen by each rule
     evaluator = load_evaluator(args.model / "evaluator")
     split = EvalSplit.from_folder(args.data, args.split)
-    judged = Judged(model, evaluator, split, args.samples)
+    second = None
+    if args.second_judge:
+        from remogpt.retrieval.model import PLTMR
+
+        second = PLTMR.from_pretrained(args.second_judge)
+    judged = Judged(model, evaluator, split, args.samples, second)
     print(f"model {args.model}, split {args.split}, {args.samples} samples per text, 1 replication\n")
     print("| rule | R-Top1↑ | R-Top3↑ | FID↓ | MM-Dist↓ |\n|---|---|---|---|---|")
     settings = T2MSettings(replications=1, mm_generations=0, reference_rows=False)
@@ -179,7 +193,7 @@ def main() -> None:
         row = T2MEvaluation(evaluator, split, settings).run(judged)["rows"]["model"]
         print(f"| {rule} | " + " | ".join(f"{row[k]['mean']:.3f}" for k in ("r_top1", "r_top3", "fid", "mm_dist")) + " |", flush=True)
     if args.matchers:
-        matchers(model, evaluator, split)
+        matchers(model, evaluator, split, second)
 
 
 if __name__ == "__main__":
