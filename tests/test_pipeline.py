@@ -264,6 +264,26 @@ def test_candidates_keep_the_sample_the_retriever_ranks_first(remogpt):
         remogpt.sampling.candidates = 1
 
 
+def test_motion_sampling_runs_in_bounded_calls(remogpt, monkeypatch):
+    """Texts x samples x candidates rows are sampled in calls of at most MAX_MOTION_ROWS (each row holds a KV cache):
+    every call gets its own prompts' lengths and guidance prompts, and the motions come back in text order."""
+    texts, lengths = ["a person waves", "someone jumps twice", "a man walks in a circle"], [16, None, 40]
+    calls = []
+    generate_ids = remogpt.lm.generate_ids
+    monkeypatch.setattr(remogpt.lm, "generate_ids", lambda p, **k: calls.append((len(p), len(k["guidance_prompts"]))) or generate_ids(p, **k))
+    monkeypatch.setattr(remogpt.sampling, "candidates", 2)
+    monkeypatch.setattr(remogpt.sampling, "text_guidance", 1.0)
+    whole = remogpt.generate_motions(texts, lengths, num_samples=2, seed=0)
+    assert calls == [(3, 3)]
+    calls.clear()
+    monkeypatch.setattr("remogpt.pipeline.MAX_MOTION_ROWS", 8)  # two texts' 2 x 2 rows per call
+    bounded = remogpt.generate_motions(texts, lengths, num_samples=2, seed=0)
+    assert calls == [(2, 2), (1, 1)]
+    assert [m.text for m in bounded] == [m.text for m in whole] == [t for t in texts for _ in range(2)]
+    assert [len(m.features) for m in bounded] == [len(m.features) for m in whole]
+    assert len(bounded[0].features) == 16 and len(bounded[-1].features) == 40
+
+
 def test_caption_candidates_keep_the_beam_the_retriever_ranks_first(remogpt, synth_dir, monkeypatch):
     from remogpt.language.prompts import build_prompt, first_instruction
 

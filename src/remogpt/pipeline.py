@@ -23,6 +23,10 @@ Frames = int | Sequence[int | None] | None  # a requested length in frames: one 
 MAX_CANDIDATES = 64  # motions sampled per requested motion when reranking
 MAX_BEAMS = 16  # caption beam width
 MAX_CAPTION_ROWS = 1024  # prompts x beams decoded in one call (600 test motions x 16 beams in one call took 14 GB)
+# prompts x samples x candidates sampled in one call: about 1.7 MB each with text guidance (1 600 rows peaked at
+# 3.3 GB), so at most ~8 GB; the built-in t2m protocol's 600 texts x 8 candidates still fit one call, which keeps the
+# shipped report's seeded samples as they were (a different split into calls draws different samples)
+MAX_MOTION_ROWS = 4800
 
 
 @dataclass
@@ -220,19 +224,24 @@ class ReMoGPT:
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
         candidates = self._reranked(self.sampling.candidates, "candidates")
-        ids = self.lm.generate_ids(
-            prompts,
-            motion=True,
-            num_samples=num_samples * candidates,
-            temperature=self.sampling.temperature,
-            top_k=self.sampling.top_k,
-            top_p=self.sampling.top_p,
-            min_motion_tokens=wanted,
-            max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted) + 3),
-            guidance_prompts=plain_prompts if guided else None,
-            guidance_scale=self.sampling.text_guidance or self.sampling.context_guidance,
-            query_embeddings=self._prefix(text_embeddings),
-        )
+        prefix = self._prefix(text_embeddings)
+        step = max(1, MAX_MOTION_ROWS // (num_samples * candidates))  # every row holds its KV cache: bound the rows
+        ids = []
+        for start in range(0, len(prompts), step):
+            part = slice(start, start + step)
+            ids += self.lm.generate_ids(
+                prompts[part],
+                motion=True,
+                num_samples=num_samples * candidates,
+                temperature=self.sampling.temperature,
+                top_k=self.sampling.top_k,
+                top_p=self.sampling.top_p,
+                min_motion_tokens=wanted[part],
+                max_new_tokens=max(self.lm.config.max_motion_tokens, max(wanted[part]) + 3),
+                guidance_prompts=plain_prompts[part] if guided else None,
+                guidance_scale=self.sampling.text_guidance or self.sampling.context_guidance,
+                query_embeddings=None if prefix is None else prefix[part],
+            )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
             if frames:
