@@ -30,6 +30,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from scipy.special import logsumexp
 
 
 class Judged:
@@ -61,7 +62,7 @@ class Judged:
         padded = [f if len(f) >= unit else np.concatenate([f.reshape(-1, dim), np.repeat(f.reshape(-1, dim)[-1:], unit - len(f), 0)]) for f in features]
         scores = {
             "cosine": np.einsum("qd,qcd->qc", queries, motions.reshape(len(texts), n, -1)),
-            "distractors": logsumexp_rows(motions @ model.database.text_embeddings.T / self.tau).reshape(len(texts), n),
+            "distractors": logsumexp(motions @ model.database.text_embeddings.T / self.tau, axis=-1).reshape(len(texts), n),
             "reference": np.einsum("qd,qcd->qc", self._reference_embeddings(generated[::n]), motions.reshape(len(texts), n, -1)),
             "lm": self._lm_scores(texts, [g.tokens for g in generated], motions, context=False),
             "lmctx": self._lm_scores(texts, [g.tokens for g in generated], motions, context=True),
@@ -125,12 +126,6 @@ class Judged:
                 picked = torch.log_softmax(logits.float(), -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
                 out.append((picked * (labels != -100)).sum(-1).numpy())
         return np.concatenate(out).reshape(len(texts), n)
-
-
-def logsumexp_rows(x: np.ndarray) -> np.ndarray:
-    from scipy.special import logsumexp
-
-    return logsumexp(x, axis=-1)
 
 
 def recall_at_1(similarity: np.ndarray, seeds: int = 5) -> float:

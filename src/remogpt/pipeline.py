@@ -97,6 +97,13 @@ def _best_of_groups(queries: np.ndarray, rows: np.ndarray, group: int) -> list[i
     return [(i * group) + int(b) for i, b in enumerate(best.reshape(-1))]
 
 
+def _calls(prompts: int, rows_per_prompt: int, max_rows: int) -> list[slice]:
+    """The prompts of one decoding split into calls of at most `max_rows` rows (at least one prompt per call):
+    every row holds its KV cache, so the rows of one call bound the memory."""
+    step = max(1, max_rows // rows_per_prompt)
+    return [slice(start, start + step) for start in range(0, prompts, step)]
+
+
 def _whole(value, low: int, high: int) -> bool:
     """An integer (numpy's too, never a bool) within [low, high]."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
@@ -225,10 +232,8 @@ class ReMoGPT:
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
         candidates = self._reranked(self.sampling.candidates, "candidates")
         prefix = self._prefix(text_embeddings)
-        step = max(1, MAX_MOTION_ROWS // (num_samples * candidates))  # every row holds its KV cache: bound the rows
         ids = []
-        for start in range(0, len(prompts), step):
-            part = slice(start, start + step)
+        for part in _calls(len(prompts), num_samples * candidates, MAX_MOTION_ROWS):
             ids += self.lm.generate_ids(
                 prompts[part],
                 motion=True,
@@ -442,12 +447,11 @@ class ReMoGPT:
         candidates = self._reranked(self.sampling.caption_candidates, "caption candidates")
         beams = max(self.sampling.caption_beams, candidates)
         prefix = self._prefix(motion_embeddings)
-        step = max(1, MAX_CAPTION_ROWS // beams)  # beam search holds every beam's cache: bound the rows per call
         ids = []
-        for start in range(0, len(prompts), step):
+        for part in _calls(len(prompts), beams, MAX_CAPTION_ROWS):  # beam search holds every beam's cache
             ids += self.lm.generate_ids(
-                prompts[start : start + step], motion=False, do_sample=False, num_beams=beams, num_samples=candidates,
-                query_embeddings=None if prefix is None else prefix[start : start + step],
+                prompts[part], motion=False, do_sample=False, num_beams=beams, num_samples=candidates,
+                query_embeddings=None if prefix is None else prefix[part],
             )  # fmt: skip
         texts = [self.lm.vocabulary.text(row) for row in ids]
         if candidates > 1:  # beams of one motion are consecutive rows, best first
