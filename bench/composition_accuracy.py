@@ -83,22 +83,25 @@ def main() -> None:
     cosine = np.einsum("qd,qcd->qc", model.retriever.embed_texts(texts), model.retriever.embed_motions(features).reshape(len(texts), n, -1))
     sample_keys = read_back(features)
     per_text = [sample_keys[i * n : (i + 1) * n] for i in range(len(texts))]
-    references = [next(r for r in g.context if r.kind == "text->motion") for g in generated[::n]]
+    references = [next((r for r in g.context if r.kind == "text->motion"), None) for g in generated[::n]]
 
     rows = {
         "real clips": read_back([s.features for s in split]),
         "tokenizer reconstructions": read_back(model.reconstruct([s.features for s in split])),
-        "top-1 reference, its own keys": [compositions[r.name] for r in references],
-        "top-1 reference, decoded and read back": read_back(model.decode([r.codes for r in references])),
-        "first sample": [keys[0] for keys in per_text],
-        f"PL-TMR pick of {n}": [keys[int(b)] for keys, b in zip(per_text, cosine.argmax(1))],
     }
+    if all(references):  # a model prompted with text->motion references (not `none` or `t2t`)
+        rows["top-1 reference, its own keys"] = [compositions[r.name] for r in references]
+        rows["top-1 reference, decoded and read back"] = read_back(model.decode([r.codes for r in references]))
+    rows["first sample"] = [keys[0] for keys in per_text]
+    rows[f"PL-TMR pick of {n}"] = [keys[int(b)] for keys, b in zip(per_text, cosine.argmax(1))]
     print(f"model {args.model}, split {args.split} ({len(split)} clips), read back by {args.judge}\n")
     print("| motion | exact keys | segments right | actions right |\n|---|---|---|---|")
     for name, predicted in rows.items():
         print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in scores(predicted, truth)) + " |")
     best = [max(keys, key=lambda k: scores([k], [t])[::-1]) for keys, t in zip(per_text, truth)]
     print(f"| the best of {n} samples (chosen by this measure: flatters) | " + " | ".join(f"{v:.3f}" for v in scores(best, truth)) + " |")
+    if not all(references):
+        return
     # the same read-back against the reference's own keys instead of the clip's: does a sample follow its reference?
     reference_keys = rows["top-1 reference, its own keys"]
     print("\n| agreement with the top-1 reference's keys (not the clip's) | exact keys | segments right | actions right |\n|---|---|---|---|")
