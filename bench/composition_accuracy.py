@@ -32,6 +32,8 @@ import numpy as np
 
 
 def read_compositions(data: Path) -> dict[str, tuple[str, ...]]:
+    if not (data / "compositions.jsonl").is_file():
+        raise SystemExit(f"'{data}' has no compositions.jsonl: this measure needs the built-in data (`remogpt data synth`).")
     with open(data / "compositions.jsonl") as handle:
         return {row["id"]: tuple(row["keys"]) for row in map(json.loads, handle)}
 

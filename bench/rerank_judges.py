@@ -22,10 +22,10 @@ Rules (comma-separated `--rules`):
 
 Oracles that know the answer (diagnostics, never decoding rules): the sample closest to the text's ground-truth clip
 by `truth` (PL-TMR's motion embeddings), `truthsecond` (the second judge's), `truthcodes` (bag-of-codes overlap with
-the clip's tokens), `truthjoints` (mean joint-position distance, both resampled to 64 frames), `truthfeatures` (the same
-for PL-TMR-normalised features) or `truthevaluator`
-(the evaluator's motion embeddings). If picking by closeness to the ground truth does not lift R-Top1, no judge
-of the text alone can, and what `evaluator` finds is largely its own noise.
+the clip's tokens), `truthjoints` (mean joint-position distance, both resampled to 64 frames), `truthfeatures` (the
+same for PL-TMR-normalised features) or `truthevaluator` (the evaluator's motion embeddings). If picking by closeness
+to the ground truth does not lift R-Top1, no judge of the text alone can, and what `evaluator` finds is largely its
+own noise.
 
 `--matchers` also prints text->motion R@1 in batches of 32 of PL-TMR (and the second judge) and of the evaluator on
 the split's real crops and their tokenizer reconstructions: how good each is as a judge of real motion.
@@ -208,8 +208,8 @@ class Pool:
     def _truthfeatures(self):
         """Distance of the normalised features (the database's statistics), both resampled to 64 frames."""
         mean, std = self.judged.model.retriever.mean.numpy(), self.judged.model.retriever.std.numpy()
-        pick = lambda m: (m[np.linspace(0, len(m) - 1, 64).round().astype(int)] - mean) / std  # noqa: E731
-        return [-np.linalg.norm(pick(self.truth[i // self.n]) - pick(f), axis=-1).mean() for i, f in enumerate(self.features)]
+        truth = [(_resampled(m) - mean) / std for m in self.truth]
+        return [-np.linalg.norm(truth[i // self.n] - (_resampled(f) - mean) / std, axis=-1).mean() for i, f in enumerate(self.features)]
 
     def _truthevaluator(self):
         truth = self._evaluator_motions(self.truth)
@@ -220,12 +220,16 @@ def _pad(f, unit, dim):
     return f if len(f) >= unit else np.concatenate([f.reshape(-1, dim), np.repeat(f.reshape(-1, dim)[-1:], unit - len(f), 0)])
 
 
-def _joint_distance(a, b, frames: int = 64) -> float:
-    """Mean joint-position distance (metres) of two motions, each resampled to `frames` frames."""
+def _resampled(frames_first: np.ndarray, frames: int = 64) -> np.ndarray:
+    """The same motion at `frames` frames (nearest frame), so motions of different lengths compare frame by frame."""
+    return frames_first[np.linspace(0, len(frames_first) - 1, frames).round().astype(int)]
+
+
+def _joint_distance(a, b) -> float:
+    """Mean joint-position distance (metres) of two motions, both resampled to 64 frames."""
     from remogpt.motion.features import features_to_joints
 
-    ja, jb = (features_to_joints(m)[np.linspace(0, len(m) - 1, frames).round().astype(int)] for m in (a, b))
-    return float(np.linalg.norm(ja - jb, axis=-1).mean())
+    return float(np.linalg.norm(_resampled(features_to_joints(a)) - _resampled(features_to_joints(b)), axis=-1).mean())
 
 
 def _overlap(a, b) -> float:
