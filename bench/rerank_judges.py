@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,16 @@ class Pool:
         ev = self.judged.evaluator
         return ev.embed_motions([_pad(f, ev.config.unit_length, ev.config.dim_pose) for f in motions])
 
+    @cached_property
+    def evaluator_samples(self) -> np.ndarray:
+        """The samples in the evaluator's motion space, (texts, N, d): shared by `evaluator` and `truthevaluator`."""
+        return self._evaluator_motions(self.features).reshape(len(self.texts), self.n, -1)
+
+    @cached_property
+    def second_samples(self) -> np.ndarray:
+        """The samples in the second judge's motion space: shared by `second` and `truthsecond`."""
+        return self.judged.second_judge.embed_motions(self.features)
+
     def _cosine(self):
         return self._per_text(self.judged.model.retriever.embed_texts(self.texts), self.motions)
 
@@ -170,11 +181,10 @@ class Pool:
     def _evaluator(self):
         ev = self.judged.evaluator
         text = ev.embed_texts([self.judged.tokens_of[t] for t in self.texts])
-        return -np.linalg.norm(self._evaluator_motions(self.features).reshape(len(self.texts), self.n, -1) - text[:, None], axis=-1)
+        return -np.linalg.norm(self.evaluator_samples - text[:, None], axis=-1)
 
     def _second(self):
-        judge = self.judged.second_judge
-        return self._per_text(judge.embed_texts(self.texts), judge.embed_motions(self.features))
+        return self._per_text(self.judged.second_judge.embed_texts(self.texts), self.second_samples)
 
     def _likelihood(self):
         """Mean log p(code | the sample's own prompt), the caption and its context in it (without text guidance)."""
@@ -195,8 +205,7 @@ class Pool:
         return self._per_text(self.judged.model.retriever.embed_motions(self.truth), self.motions)
 
     def _truthsecond(self):
-        judge = self.judged.second_judge
-        return self._per_text(judge.embed_motions(self.truth), judge.embed_motions(self.features))
+        return self._per_text(self.judged.second_judge.embed_motions(self.truth), self.second_samples)
 
     def _truthcodes(self):
         codes = self.judged.model.motion_tokenizer.encode(self.truth)
@@ -213,7 +222,7 @@ class Pool:
 
     def _truthevaluator(self):
         truth = self._evaluator_motions(self.truth)
-        return -np.linalg.norm(self._evaluator_motions(self.features).reshape(len(self.texts), self.n, -1) - truth[:, None], axis=-1)
+        return -np.linalg.norm(self.evaluator_samples - truth[:, None], axis=-1)
 
 
 def _pad(f, unit, dim):
