@@ -9,7 +9,8 @@
 #
 # Step limits are environment variables (defaults below were sized from the paper presets' shapes, not yet from a
 # measured GPU run: the first device run prints each stage's seconds in stages.json, then resize them). Lightning's
-# accelerator "auto" takes the GPU; the paper LM preset ("paper": a T5-base-sized model) trains in bf16-mixed.
+# accelerator "auto" takes the GPU; the paper LM preset ("paper": a T5-base-sized model) trains in bf16-mixed
+# (its precision "auto" resolves to bf16 on GPUs that support it, training.resolved_precision).
 # What comes back: a device call returns at most 8 files of 16 MiB, so the T5-base weights (about 0.9 GB) stay on
 # the machine; the report, stage log and training logs come back.
 set -euo pipefail

@@ -341,6 +341,55 @@ def test_self_reference_puts_the_clip_itself_first_with_another_caption(vocabula
     assert 150 < swapped < 250
 
 
+def test_frame_offset_variants_are_drawn_for_every_motion_task_and_absent_ones_change_nothing(vocabulary):
+    import random
+
+    # three sequences with disjoint codes (the tiny vocabulary has 16), so an example shows which one it drew
+    plain_codes, shifted = [0, 1, 2, 3, 0, 1, 2, 3], [[4, 5, 6, 7, 4, 5, 6], [8, 9, 10, 11, 8, 9, 10]]
+    sequences = (plain_codes, *shifted)
+    item = MotionTextItem("000001", "000001", plain_codes, ["someone jumps twice"], token_variants=shifted)
+    dataset = InstructionDataset([item], vocabulary, fps=20, downsample_factor=4)
+    for task in ("t2m", "t2m_frames", "m2t", "prediction", "inbetween"):
+        seen = set()
+        for seed in range(60):
+            prompt, target, _ = dataset.example(item, task, random.Random(seed))
+            which = [i for i, codes in enumerate(sequences) if any(f"<motion_id_{c}>" in prompt + target for c in codes)]
+            assert len(which) == 1, (task, prompt, target)  # one sequence per example, never a mix
+            seen.add(which[0])
+            if task == "t2m":
+                assert target == vocabulary.motion_string(sequences[which[0]])
+        assert seen == {0, 1, 2}, task
+    bare = MotionTextItem("000001", "000001", plain_codes, ["someone jumps twice"])
+    for seed in range(10):  # no variants: only the clip's own codes
+        for task in ("t2m", "m2t", "prediction"):
+            prompt, target, _ = dataset.example(bare, task, random.Random(seed))
+            assert not any(f"<motion_id_{c}>" in prompt + target for c in range(4, 12))
+
+
+def test_motion_tokens_from_a_frame_offset_encode_the_shifted_clip_and_share_the_cache(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from remogpt.language.train import motion_tokens_for
+
+    class FirstFrameTokenizer:  # one token per motion: its first frame's value, so the offset is visible
+        calls = 0
+
+        def encode(self, features_list):
+            FirstFrameTokenizer.calls += 1
+            return [[int(f[0, 0])] for f in features_list]
+
+    samples = [SimpleNamespace(name=f"m{i}", features=np.arange(10.0)[:, None] + 100 * i) for i in range(2)]
+    cache = tmp_path / "motion_tokens.json"
+    tokenizer = FirstFrameTokenizer()
+    assert motion_tokens_for(samples, tokenizer, cache) == {"m0": [0], "m1": [100]}
+    assert motion_tokens_for(samples, tokenizer, cache, offset=3) == {"m0": [3], "m1": [103]}
+    assert motion_tokens_for(samples, tokenizer, cache, offset=3) == {"m0": [3], "m1": [103]}
+    assert motion_tokens_for(samples, tokenizer, cache) == {"m0": [0], "m1": [100]}
+    assert FirstFrameTokenizer.calls == 2  # both offsets read back from the one cache file
+
+
 def test_context_guidance_at_zero_changes_nothing_and_moves_toward_the_context(model, vocabulary):
     from remogpt.language.model import ContextGuidance
 
@@ -433,6 +482,25 @@ def test_train_lm_writes_its_text_guidance_as_the_decoding_default(tiny_model_di
     assert code == 0, err
     model = ReMoGPT.from_pretrained(tmp_path / "lm")
     assert model.sampling.text_guidance == 1.5 and model.config.training["caption_dropout"] == 0.5
+
+
+def test_train_lm_tokenizes_training_clips_from_each_frame_offset(tiny_model_dir, synth_dir, tmp_path, run_cli):
+    import json
+
+    from remogpt.data.folder import HumanML3DFolder
+
+    common = ("train", "lm", "--data", synth_dir, "--tokenizer", tiny_model_dir / "motion_tokenizer", "--index", tiny_model_dir / "database",
+              "--preset", "tiny", "--pretrain-steps", "2", "--max-steps", "2")  # fmt: skip
+    code, _, err = run_cli(*common, "--out", tmp_path / "bad", "--frame-offsets", "0")
+    assert code == 2 and "--frame-offsets" in err
+    code, _, err = run_cli(*common, "--out", tmp_path / "lm", "--frame-offsets", "3")
+    assert code == 0, err
+    tokens = json.loads((tmp_path / "lm" / "motion_tokens.json").read_text())
+    folder = HumanML3DFolder(synth_dir)
+    train, val = [s.name for s in folder.samples("train")], [s.name for s in folder.samples("val")]
+    assert all(f"{name}@{offset}" in tokens for name in train for offset in (1, 2))
+    assert not any(f"{name}@1" in tokens for name in val)  # validation keeps one sequence per clip
+    assert any(tokens[f"{name}@1"] != tokens[name] for name in train)
 
 
 def test_the_text_tokenizer_is_the_same_every_time_it_is_trained():

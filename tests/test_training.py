@@ -93,3 +93,27 @@ def test_a_setting_added_after_the_run_started_resumes_at_its_default(tmp_path):
     config.write_text(json.dumps({k: v for k, v in json.loads(config.read_text()).items() if k != "dropout"}))
     with pytest.raises(UserInputError, match="dropout"):
         write_run_config(tmp_path, ToyRunV2(dropout=0.3, max_steps=3))
+
+
+def test_auto_precision_is_bf16_only_where_the_hardware_computes_in_bf16(tmp_path, monkeypatch):
+    from remogpt import training
+
+    amd_avx2 = "flags : fpu sse sse2 avx f16c avx2 fma bmi2 sha_ni vaes"
+    assert not training.has_native_bf16("cpu", cpu_flags=amd_avx2)
+    assert not training.has_native_bf16("cpu", cpu_flags=amd_avx2 + " avx512f avx512bw")  # AVX-512 alone is not bf16
+    assert training.has_native_bf16("cpu", cpu_flags=amd_avx2 + " avx512f avx512_bf16")
+    assert training.has_native_bf16("cpu", cpu_flags="flags : avx2 amx_tile amx_bf16")
+    assert training.resolved_precision("bf16-mixed") == "bf16-mixed" and training.resolved_precision(None) is None
+    for native, expected in ((False, "32-true"), (True, "bf16-mixed")):
+        monkeypatch.setattr(training, "has_native_bf16", lambda accelerator, native=native: native)
+        assert training.resolved_precision("auto", "cpu") == expected
+        trainer = training.make_trainer(tmp_path / expected, max_steps=1, val_every_n_steps=1, accelerator="cpu", devices=1, precision="auto")
+        assert trainer.precision == expected
+
+
+def test_language_presets_ask_for_bf16_only_where_native():
+    from remogpt.language.train import PRESETS
+
+    assert {name: preset.get("precision") for name, preset in PRESETS.items()} == {
+        "tiny": None, "small": "auto", "medium": "auto", "paper": "auto"
+    }

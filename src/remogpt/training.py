@@ -193,6 +193,36 @@ def hardware(config) -> dict:
     return {name: getattr(config, name) for name in (*HARDWARE_FIELDS, "precision")}
 
 
+# A precision of our own beside Lightning's: bf16 autocast where the hardware has bf16 arithmetic, fp32 elsewhere.
+# Autocast on a CPU without it (e.g. AVX2-only) emulates bf16 and trains several times slower than fp32
+# (bench/results/lm_train_throughput.md), so presets ask for this instead of "bf16-mixed".
+AUTO_PRECISION = "auto"
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def has_native_bf16(accelerator: str = "auto", cpu_flags: str | None = None) -> bool:
+    """Whether training on `accelerator` (Lightning's name) computes in bf16 natively: a CUDA GPU that supports it,
+    or a CPU with AVX512-BF16 or AMX (read from /proc/cpuinfo; elsewhere, or unreadable: no)."""
+    import torch
+
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if cpu_flags is None:
+        try:
+            cpu_flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    words = set(cpu_flags.split())
+    return any(flag in words for flag in CPU_BF16_FLAGS)
+
+
+def resolved_precision(precision: str | None, accelerator: str = "auto") -> str | None:
+    """Lightning's precision for a config's value: "auto" becomes "bf16-mixed" or "32-true" (has_native_bf16)."""
+    if precision != AUTO_PRECISION:
+        return precision
+    return "bf16-mixed" if has_native_bf16(accelerator) else "32-true"
+
+
 def loader_options(config) -> dict:
     """DataLoader keyword arguments for a stage's training batches: its worker processes (kept alive between
     epochs), and pinned memory when it trains on a GPU (host-to-device copies then run asynchronously)."""
@@ -314,6 +344,7 @@ def make_trainer(
     )
     if strategy is None:
         strategy = "ddp" if (isinstance(devices, int) and devices > 1) or num_nodes > 1 else "auto"
+    precision = resolved_precision(precision, accelerator)
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:

@@ -12,7 +12,7 @@ from ..errors import UserInputError
 ACCELERATOR = typer.Option("auto", "--accelerator", help="Lightning accelerator: auto, cpu or gpu.")
 DEVICES = typer.Option("auto", "--devices", help="auto, or the number of devices per node (several: DDP).")
 NUM_NODES = typer.Option(1, "--num-nodes", min=1, help="Machines taking part (DDP across nodes; see docs/training.md).")
-PRECISION = typer.Option(None, "--precision", help="Lightning precision: 32, bf16-mixed, 16-mixed (default: the preset's).")
+PRECISION = typer.Option(None, "--precision", help="Lightning precision: 32, bf16-mixed, 16-mixed, or auto (bf16-mixed where the hardware has bf16 arithmetic, else 32; default: the preset's).")
 SEED = typer.Option(None, "--seed", min=0, help="Random seed (default: the preset's).")
 
 

@@ -78,6 +78,9 @@ def train_lm_command(
     query_prefix: Optional[int] = typer.Option(
         None, min=0, max=16, help="Stage 2: read the query's retriever embedding as N prefix vectors in front of the prompt (0 = off)."
     ),
+    frame_offsets: Optional[int] = typer.Option(
+        None, min=1, max=64, help="Stage 2: also tokenize each training clip starting 1..N-1 frames later; examples draw one sequence (1 = off)."
+    ),
     accelerator: str = ACCELERATOR,
     devices: str = DEVICES,
     num_nodes: int = NUM_NODES,
@@ -97,7 +100,7 @@ def train_lm_command(
         motion_corruption=motion_corruption, reference_pool=reference_pool,
         self_reference_rate=self_reference_rate, self_reference_noise=self_reference_noise,
         caption_dropout=caption_dropout, text_guidance=text_guidance, self_targets=str(self_targets) if self_targets else None, self_target_margin=self_target_margin,
-        copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix,
+        copy_head=copy_head, copy_mixture=copy_mixture, motion_task_context=motion_task_context, query_prefix=query_prefix, frame_offsets=frame_offsets,
         **hardware_overrides(accelerator, devices, num_nodes, precision),
     )
     parts = train_language_model(config, out, pretrain_only=pretrain_only)

@@ -62,6 +62,9 @@ class MotionTextItem:
     # the tasks (with weights) this item is drawn for, instead of the dataset's: a self-training target
     # (language/self_targets.py) is a text-to-motion answer only
     tasks: dict[str, float] | None = None
+    # the same clip tokenized from later start frames (train lm --frame-offsets); an example draws one of
+    # tokens + token_variants as its motion
+    token_variants: list[list[int]] = field(default_factory=list)
 
 
 class Example(NamedTuple):
@@ -160,7 +163,7 @@ class InstructionDataset(Dataset):
 
     def example(self, item: MotionTextItem, task: str, rng: random.Random) -> Example:
         motion = self.vocabulary.motion_string
-        tokens = item.tokens
+        tokens = rng.choice([item.tokens, *item.token_variants]) if item.token_variants else item.tokens
         if task.startswith("t2m"):
             which = rng.randrange(len(item.captions))
             frames = frames_of(tokens, self.downsample_factor)

@@ -24,12 +24,12 @@ GRADIENT_CLIP = 1.0  # max global gradient norm
 
 PRESETS = {
     "tiny": dict(model="tiny", batch_size=8, learning_rate=1e-3, warmup_steps=5, pretrain_steps=10, max_steps=20, val_every=10, text_vocab_size=500),
-    # chosen from measured runs (bench/results/lm_recipe.md): bf16, longer stage 2, exposure-bias and
-    # memorisation remedies, 8 reranked candidates per generated motion
+    # chosen from measured runs (bench/results/lm_recipe.md): bf16 where the hardware has it (training.AUTO_PRECISION),
+    # longer stage 2, exposure-bias and memorisation remedies, 8 reranked candidates per generated motion
     "small": dict(model="small", batch_size=16, learning_rate=2e-3, warmup_steps=100, pretrain_steps=2000, max_steps=5000, val_every=500, text_vocab_size=1500,
-                  precision="bf16-mixed", motion_corruption=0.5, reference_pool=3, candidates=8, caption_candidates=8),
-    "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="bf16-mixed"),
-    "paper": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="bf16-mixed"),
+                  precision="auto", motion_corruption=0.5, reference_pool=3, candidates=8, caption_candidates=8),
+    "medium": dict(model="medium", batch_size=16, learning_rate=1e-3, warmup_steps=200, pretrain_steps=1000, max_steps=3000, val_every=500, text_vocab_size=1500, precision="auto"),
+    "paper": dict(model="base", batch_size=16, learning_rate=1e-4, warmup_steps=1000, pretrain_steps=100_000, max_steps=100_000, val_every=2000, text_vocab_size=8000, precision="auto"),
 }
 
 
@@ -56,7 +56,7 @@ class LanguageTrainConfig:
     t5: str | None = None  # a local pretrained T5 directory instead of a preset
     pretrained_stage: str | None = None  # reuse stage 1 from another run directory
     seed: int = 0
-    precision: str | None = None  # Lightning precision: "bf16-mixed" (autocast, CPU with AVX512-BF16 or GPU) or "32"
+    precision: str | None = None  # Lightning precision ("bf16-mixed", "32", ...) or "auto": bf16 autocast where native (training.resolved_precision)
     bucket_by_length: bool = True  # batches of similar length (language/data.py LengthBucketSampler): less padding
     motion_corruption: float = 0.0  # up to this share of decoder-input motion codes made random (model.loss)
     reference_pool: int = 1  # training draws each prompt's k references per kind from the top `reference_pool`
@@ -69,6 +69,10 @@ class LanguageTrainConfig:
     copy_mixture: str = "gate"  # how the copy path mixes with generating: "gate" or "joint" (CopyHead)
     motion_task_context: bool = False  # stage 2: prediction/in-between prompts hold references retrieved with the start
     query_prefix: int = 0  # stage 2: the query's retriever embedding as this many prefix vectors (language/model.py); 0 = off
+    # stage 2: each training clip is also tokenized starting 1 .. N-1 frames later (the random crop start of the
+    # HumanML3D loaders), and every example draws one of its N token sequences: N times the motion targets from the
+    # same clips, against memorising the 3 200 built-in ones. 1 = off; the tokenizer's downsampling gives every phase
+    frame_offsets: int = 1
     candidates: int = 1  # decoding default written into the model's remogpt.json (pipeline.SamplingSettings)
     caption_candidates: int = 1  # decoding default too: caption beams reranked by the retriever
     text_guidance: float = 0.0  # decoding default too: needs caption_dropout > 0 in training
@@ -157,17 +161,18 @@ def _snapshot_callback(every: int, directory: Path):
     return Snapshots()
 
 
-def motion_tokens_for(samples, motion_tokenizer, cache_path: Path) -> dict[str, list[int]]:
-    """Tokens of every sample with the frozen tokenizer, cached in the run directory."""
+def motion_tokens_for(samples, motion_tokenizer, cache_path: Path, offset: int = 0) -> dict[str, list[int]]:
+    """Tokens of every sample with the frozen tokenizer (from frame `offset` on), cached in the run directory."""
     cached = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
-    missing = [s for s in samples if s.name not in cached]
+    key = (lambda name: name) if offset == 0 else (lambda name: f"{name}@{offset}")
+    missing = [s for s in samples if key(s.name) not in cached]
     if missing:
-        for sample, tokens in zip(missing, motion_tokenizer.encode([s.features for s in missing])):
-            cached[sample.name] = [int(t) for t in tokens]
+        for sample, tokens in zip(missing, motion_tokenizer.encode([s.features[offset:] for s in missing])):
+            cached[key(sample.name)] = [int(t) for t in tokens]
         from ..io import save_json
 
         save_json(cache_path, cached)
-    return {s.name: cached[s.name] for s in samples}
+    return {s.name: cached[key(s.name)] for s in samples}
 
 
 def build_items(samples, tokens: dict[str, list[int]], context=None, start_context_factor: int = 0, retriever=None):
@@ -307,6 +312,8 @@ def train_language_model(
         raise UserInputError(f"--retrieval must be one of {', '.join(RETRIEVAL_MODES)}, not '{config.retrieval}'.")
     if config.k < 1:
         raise UserInputError(f"--k must be at least 1, not {config.k}.")
+    if config.frame_offsets < 1:
+        raise UserInputError(f"--frame-offsets must be at least 1, not {config.frame_offsets}.")
     if not 0.0 <= config.motion_corruption < 1.0:
         raise UserInputError(f"--motion-corruption must be in [0, 1), not {config.motion_corruption}.")
     from .copy import MIXTURES
@@ -370,6 +377,10 @@ def train_language_model(
         query_retriever = retriever if config.query_prefix else None
         items = build_items(train_samples, tokens, context, start_factor, retriever=query_retriever)
         val_items = build_items(val_samples, tokens, context, start_factor, retriever=query_retriever)
+        for offset in range(1, config.frame_offsets):  # training clips only: validation keeps one sequence per clip
+            shifted = motion_tokens_for(train_samples, motion_tokenizer, out_dir / "motion_tokens.json", offset)
+            for item in items:
+                item.token_variants += [shifted[item.name]] if shifted[item.name] else []
         if config.self_targets:
             from .self_targets import read_self_targets, self_target_items
 
