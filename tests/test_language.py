@@ -341,7 +341,7 @@ def test_self_reference_puts_the_clip_itself_first_with_another_caption(vocabula
     assert 150 < swapped < 250
 
 
-def test_frame_offset_variants_are_drawn_for_every_motion_task_and_absent_ones_change_nothing(vocabulary):
+def test_frame_offset_variants_are_drawn_for_every_motion_task_and_a_clip_without_them_keeps_its_codes(vocabulary):
     import random
 
     # three sequences with disjoint codes (the tiny vocabulary has 16), so an example shows which one it drew
