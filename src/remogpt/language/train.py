@@ -164,7 +164,9 @@ def _snapshot_callback(every: int, directory: Path):
 def motion_tokens_for(samples, motion_tokenizer, cache_path: Path, offset: int = 0) -> dict[str, list[int]]:
     """Tokens of every sample with the frozen tokenizer (from frame `offset` on), cached in the run directory."""
     cached = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
-    key = (lambda name: name) if offset == 0 else (lambda name: f"{name}@{offset}")
+    def key(name: str) -> str:  # offset 0 keeps the plain names of caches written before offsets existed
+        return f"{name}@{offset}" if offset else name
+
     missing = [s for s in samples if key(s.name) not in cached]
     if missing:
         for sample, tokens in zip(missing, motion_tokenizer.encode([s.features[offset:] for s in missing])):
@@ -380,7 +382,8 @@ def train_language_model(
         for offset in range(1, config.frame_offsets):  # training clips only: validation keeps one sequence per clip
             shifted = motion_tokens_for(train_samples, motion_tokenizer, out_dir / "motion_tokens.json", offset)
             for item in items:
-                item.token_variants += [shifted[item.name]] if shifted[item.name] else []
+                if shifted[item.name]:  # a clip shorter than one token window past the offset has none
+                    item.token_variants.append(shifted[item.name])
         if config.self_targets:
             from .self_targets import read_self_targets, self_target_items
 
