@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import lightning
@@ -80,8 +81,6 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
 
 
 def test_a_setting_added_after_the_run_started_resumes_at_its_default(tmp_path):
-    import json
-
     train(tmp_path, max_steps=3)
 
     @dataclass
@@ -109,6 +108,12 @@ def test_auto_precision_is_bf16_only_where_the_hardware_computes_in_bf16(tmp_pat
         assert training.resolved_precision("auto", "cpu") == expected
         trainer = training.make_trainer(tmp_path / expected, max_steps=1, val_every_n_steps=1, accelerator="cpu", devices=1, precision="auto")
         assert trainer.precision == expected
+        # the run says what "auto" became on this machine, one line per start (the config keeps "auto")
+        logged = [json.loads(line) for line in (tmp_path / expected / "hardware.jsonl").read_text().splitlines()]
+        assert [(row["requested"], row["precision"], row["accelerator"]) for row in logged] == [("auto", expected, "cpu")]
+        assert logged[0]["device"] and logged[0]["threads"] >= 1
+    training.make_trainer(tmp_path / "bf16-mixed", max_steps=1, val_every_n_steps=1, accelerator="cpu", devices=1, precision="32")
+    assert len((tmp_path / "bf16-mixed" / "hardware.jsonl").read_text().splitlines()) == 2  # a resume appends
 
 
 def test_language_presets_ask_for_bf16_only_where_native():

@@ -41,6 +41,7 @@ from .pretrained import config_to_dict, read_json, write_config
 
 RUN_CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.jsonl"
+HARDWARE_LOG_NAME = "hardware.jsonl"  # one line per start of a run: where and in what precision it trained
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
 
@@ -223,6 +224,34 @@ def resolved_precision(precision: str | None, accelerator: str = "auto") -> str 
     return "bf16-mixed" if has_native_bf16(accelerator) else "32-true"
 
 
+def device_name(accelerator: str = "auto") -> str:
+    """What a stage trains on, in words: the CUDA device's name, else the CPU's model name and core count."""
+    import torch
+
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        model = platform.processor() or "unknown CPU"
+    return f"{model} ({os.cpu_count()} cores)"
+
+
+def record_hardware(out_dir: str | os.PathLike, **fields: Any) -> None:
+    """Append one line to the run's hardware log: time, device, torch version, threads and `fields`."""
+    import torch
+
+    row = {"time": round(time.time(), 3), "device": device_name(fields.get("accelerator", "auto")),
+           "torch": torch.__version__, "threads": torch.get_num_threads(), **fields}  # fmt: skip
+    path = Path(out_dir) / HARDWARE_LOG_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
 def loader_options(config) -> dict:
     """DataLoader keyword arguments for a stage's training batches: its worker processes (kept alive between
     epochs), and pinned memory when it trains on a GPU (host-to-device copies then run asynchronously)."""
@@ -344,7 +373,9 @@ def make_trainer(
     )
     if strategy is None:
         strategy = "ddp" if (isinstance(devices, int) and devices > 1) or num_nodes > 1 else "auto"
-    precision = resolved_precision(precision, accelerator)
+    requested, precision = precision, resolved_precision(precision, accelerator)
+    if is_main_process():  # the config keeps "auto" (a resumed run may move); this says what it resolved to here
+        record_hardware(out_dir, requested=requested, precision=precision, accelerator=accelerator, devices=devices, num_nodes=num_nodes)
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:
