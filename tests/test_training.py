@@ -114,6 +114,9 @@ def test_auto_precision_is_bf16_only_where_the_hardware_computes_in_bf16(tmp_pat
         assert logged[0]["device"] and logged[0]["threads"] >= 1
     training.make_trainer(tmp_path / "bf16-mixed", max_steps=1, val_every_n_steps=1, accelerator="cpu", devices=1, precision="32")
     assert len((tmp_path / "bf16-mixed" / "hardware.jsonl").read_text().splitlines()) == 2  # a resume appends
+    with pytest.raises(UserInputError, match="cannot run"):  # a trainer that cannot start records nothing
+        training.make_trainer(tmp_path / "refused", max_steps=1, val_every_n_steps=1, accelerator="cpu", devices=1, precision="64-bogus")
+    assert not (tmp_path / "refused" / "hardware.jsonl").exists()
 
 
 def test_language_presets_ask_for_bf16_only_where_native():

@@ -374,12 +374,10 @@ def make_trainer(
     if strategy is None:
         strategy = "ddp" if (isinstance(devices, int) and devices > 1) or num_nodes > 1 else "auto"
     requested, precision = precision, resolved_precision(precision, accelerator)
-    if is_main_process():  # the config keeps "auto" (a resumed run may move); this says what it resolved to here
-        record_hardware(out_dir, requested=requested, precision=precision, accelerator=accelerator, devices=devices, num_nodes=num_nodes)
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:
-        return lightning.Trainer(
+        trainer = lightning.Trainer(
             default_root_dir=out_dir,
             max_steps=max_steps,
             max_epochs=-1,
@@ -404,6 +402,9 @@ def make_trainer(
         raise UserInputError(
             f"the trainer cannot run with accelerator={accelerator!r}, devices={devices!r}, precision={precision!r} ({first})."
         ) from None
+    if is_main_process():  # the config keeps "auto" (a resumed run may move); this says what it resolved to here
+        record_hardware(out_dir, requested=requested, precision=precision, accelerator=accelerator, devices=devices, num_nodes=num_nodes)
+    return trainer
 
 
 def checkpoint_step(path: str | os.PathLike) -> int:
