@@ -49,10 +49,13 @@ def test_train_all_cli_rejects_an_unknown_preset(tmp_path, run_cli, synth_dir):
     assert code == 2 and "unknown preset 'huge'" in err
 
 
-def test_the_text_guidance_stage_continues_the_language_model(tiny_model_dir, synth_dir, tmp_path):
-    """`--guidance-steps N`: the finished model continued with caption dropout, text guidance its decoding default;
-    the report made before is dropped (its model changed), and a second run skips the stage."""
+def test_the_text_guidance_stage_continues_the_language_model(tiny_model_dir, synth_dir, tmp_path, monkeypatch):
+    """`--guidance-steps N`: the finished model continued with caption dropout (and the preset's task mix), text
+    guidance its decoding default; the report made before is dropped (its model changed), and a second run skips
+    the stage."""
     import shutil
+
+    from remogpt.train_all import PIPELINE_PRESETS
 
     from remogpt.config import ReMoGPTConfig
     from remogpt.language.model import MotionLanguageModel
@@ -61,11 +64,13 @@ def test_the_text_guidance_stage_continues_the_language_model(tiny_model_dir, sy
     shutil.copytree(tiny_model_dir, out)
     before = MotionLanguageModel.from_pretrained(out).t5.state_dict()
     said: list[str] = []
+    monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_task_weights", "t2m_frames=0.25,m2t=0.3")
     train_all(TrainAllSettings(data=str(synth_dir), out=str(out), preset="tiny", guidance_steps=3, evaluate=False), say=said.append)
     assert "[text_guidance] running" in said and "[language_model] complete, skipped (0.0 s when it ran)" not in said
     config = ReMoGPTConfig.read(out)
     assert config.text_guidance == 1.0 and config.training["caption_dropout"] == 0.1 and config.training["max_steps"] == 3
     assert config.training["pretrained_stage"].endswith("text_guidance/base")
+    assert config.training["task_weights"] == "t2m_frames=0.25,m2t=0.3"
     after = MotionLanguageModel.from_pretrained(out).t5.state_dict()
     assert any(not (before[k] == after[k]).all() for k in before)  # trained on from the finished model
     assert not (out / "report.md").exists() and (out / "evaluator" / "model.safetensors").is_file()

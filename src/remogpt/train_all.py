@@ -34,8 +34,9 @@ TRAINING_STAGES = ("tokenizer", "retriever", "evaluator", "language_model", "tex
 
 # Every stage has presets of the same names (tiny, small, paper); a pipeline preset adds the report's settings.
 # The text-guidance stage: its steps (0 = none), peak learning rate (None: the language model preset's), caption
-# dropout and the guidance scale it ships (bench/results/lm_text_guidance.md).
-GUIDANCE = dict(guidance_steps=0, guidance_lr=None, caption_dropout=0.1, text_guidance=1.0)
+# dropout, the guidance scale it ships (bench/results/lm_text_guidance.md) and its task mix over the defaults
+# ("": language/data.py's; bench/results/lm_longer_guidance.md measures a text-to-motion-heavy one).
+GUIDANCE = dict(guidance_steps=0, guidance_lr=None, caption_dropout=0.1, text_guidance=1.0, guidance_task_weights="")
 PIPELINE_PRESETS = {
     "tiny": dict(GUIDANCE, replications=2, mm_generations=5),
     "small": dict(GUIDANCE, replications=3, mm_generations=5, guidance_steps=1000, guidance_lr=5e-4),
@@ -206,6 +207,7 @@ def train_all(settings: TrainAllSettings, say: Callable[[str], None] = print) ->
             settings.preset, data=data, tokenizer=tokenizer_model, index=runs / "database", retrieval=settings.retrieval, k=settings.k,
             pretrained_stage=str(base), max_steps=guidance_steps, learning_rate=preset["guidance_lr"],
             caption_dropout=preset["caption_dropout"], text_guidance=preset["text_guidance"], seed=settings.seed,
+            task_weights=preset["guidance_task_weights"],
             **settings.hardware(),
         )  # fmt: skip
         parts = train_language_model(config, guidance_run)
