@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from remogpt.train_all import TrainAllSettings, train_all
+from remogpt.train_all import PIPELINE_PRESETS, TrainAllSettings, train_all
 
 STAGES = ["statistics", "tokenizer", "retriever", "database", "evaluator", "language_model", "report"]
 
@@ -54,8 +54,6 @@ def test_the_text_guidance_stage_continues_the_language_model(tiny_model_dir, sy
     guidance its decoding default; the report made before is dropped (its model changed), and a second run skips
     the stage."""
     import shutil
-
-    from remogpt.train_all import PIPELINE_PRESETS
 
     from remogpt.config import ReMoGPTConfig
     from remogpt.language.model import MotionLanguageModel
