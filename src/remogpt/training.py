@@ -19,6 +19,7 @@ Usage in a stage:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -201,19 +202,30 @@ AUTO_PRECISION = "auto"
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
+def trains_on_gpu(accelerator: str = "auto") -> bool:
+    """Whether Lightning's `accelerator` name means a CUDA GPU here ("auto": when one is visible)."""
+    import torch
+
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> str:
+    """/proc/cpuinfo, read once per process ("" where there is none or it cannot be read)."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def has_native_bf16(accelerator: str = "auto", cpu_flags: str | None = None) -> bool:
     """Whether training on `accelerator` (Lightning's name) computes in bf16 natively: a CUDA GPU that supports it,
     or a CPU with AVX512-BF16 or AMX (read from /proc/cpuinfo; elsewhere, or unreadable: no)."""
     import torch
 
-    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+    if trains_on_gpu(accelerator):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if cpu_flags is None:
-        try:
-            cpu_flags = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-    words = set(cpu_flags.split())
+    words = set((cpu_info() if cpu_flags is None else cpu_flags).split())
     return any(flag in words for flag in CPU_BF16_FLAGS)
 
 
@@ -226,17 +238,14 @@ def resolved_precision(precision: str | None, accelerator: str = "auto") -> str 
 
 def device_name(accelerator: str = "auto") -> str:
     """What a stage trains on, in words: the CUDA device's name, else the CPU's model name and core count."""
+    import platform
+
     import torch
 
-    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+    if trains_on_gpu(accelerator):
         return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        import platform
-
-        model = platform.processor() or "unknown CPU"
+    names = [line.split(":", 1)[1].strip() for line in cpu_info().splitlines() if line.startswith("model name")]
+    model = names[0] if names else platform.processor() or "unknown CPU"
     return f"{model} ({os.cpu_count()} cores)"
 
 
@@ -255,10 +264,7 @@ def record_hardware(out_dir: str | os.PathLike, **fields: Any) -> None:
 def loader_options(config) -> dict:
     """DataLoader keyword arguments for a stage's training batches: its worker processes (kept alive between
     epochs), and pinned memory when it trains on a GPU (host-to-device copies then run asynchronously)."""
-    import torch
-
-    accelerator = getattr(config, "accelerator", "auto")
-    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    on_gpu = trains_on_gpu(getattr(config, "accelerator", "auto"))
     workers = getattr(config, "num_workers", 0)
     return {"num_workers": workers, "persistent_workers": workers > 0, "pin_memory": on_gpu}
 
