@@ -57,7 +57,7 @@ def train(out_dir, max_steps):
 
 
 def test_run_directory_metrics_checkpoint_and_resume(tmp_path):
-    trainer, _, done = train(tmp_path, max_steps=7)  # 5 batches per epoch: crosses an epoch boundary
+    trainer, module, done = train(tmp_path, max_steps=7)  # 5 batches per epoch: crosses an epoch boundary
     assert done and trainer.global_step == 7
     assert (tmp_path / "config.json").is_file()
     assert last_checkpoint(tmp_path) is not None
@@ -65,8 +65,10 @@ def test_run_directory_metrics_checkpoint_and_resume(tmp_path):
     assert [r["step"] for r in rows if "val/loss" in r] == [2, 5]  # every 3 steps (0-based step index)
     assert sum("train/loss" in r for r in rows) == 7
 
-    trainer, _, done = train(tmp_path, max_steps=7)  # already finished: nothing to do
+    trained = {k: v.clone() for k, v in module.state_dict().items()}
+    trainer, again, done = train(tmp_path, max_steps=7)  # already finished: nothing to do, but the trained weights
     assert not done
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in trained.items())
 
     trainer, module, done = train(tmp_path, max_steps=10)  # continue from step 7
     assert done and trainer.global_step == 10

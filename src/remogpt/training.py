@@ -425,9 +425,14 @@ def checkpoint_step(path: str | os.PathLike) -> int:
 
 
 def fit(trainer, module, train_loader, val_loader, out_dir: str | os.PathLike) -> bool:
-    """Train, resuming from out_dir/checkpoints/last.ckpt when it exists; returns False if there was nothing to do."""
+    """Train, resuming from out_dir/checkpoints/last.ckpt when it exists; returns False if there was nothing to do.
+    Either way `module` ends with the run's trained weights: a finished run loads its last checkpoint, so a caller
+    that failed after training (before writing its model) writes the trained model on a rerun, not the initial one."""
     resume = last_checkpoint(out_dir)
     if resume is not None and checkpoint_step(resume) >= trainer.max_steps:
+        import torch
+
+        module.load_state_dict(torch.load(resume, map_location="cpu", weights_only=False)["state_dict"])
         return False
     with warnings.catch_warnings():
         # we count steps, not epochs: resuming mid-epoch with a freshly shuffled loader is intended
