@@ -16,7 +16,7 @@ that model's own tokenizer, database and budget. `--stage1 DIR` (a run's `stages
 built database) share ones that exist instead of training or building them.
 
 Each setting then gets `train all`'s text-guidance stage, as the shipped model does (the preset's steps, learning
-rate, caption dropout and guidance scale; `--guidance-steps 0` leaves it out): stage 2 is trained into
+rate, task mix, caption dropout and guidance scale; `--guidance-steps 0` leaves it out): stage 2 is trained into
 OUT/stage2/SETTING and continued into OUT/SETTING.
 
 Runs two jobs at a time, one torch thread each (faster than two threads each on a 2-core machine); a setting is
@@ -157,7 +157,8 @@ def guidance_args(preset: str, steps: int | None, seed: int | None) -> list:
     if not steps:
         return []
     lr = ["--lr", settings["guidance_lr"]] if settings["guidance_lr"] else []
-    return ["--preset", preset, "--max-steps", steps, *lr, "--caption-dropout", settings["caption_dropout"],
+    mix = ["--task-weights", settings["guidance_task_weights"]] if settings["guidance_task_weights"] else []
+    return ["--preset", preset, "--max-steps", steps, *lr, *mix, "--caption-dropout", settings["caption_dropout"],
             "--text-guidance", settings["text_guidance"], *(["--seed", seed] if seed is not None else [])]
 
 
