@@ -80,6 +80,22 @@ def test_a_symlinked_model_database_finds_the_retriever_beside_it(remogpt, tmp_p
     assert RetrievalDatabase.load(tmp_path / "db").retriever_path().resolve() == (model_dir / "retriever").resolve()
 
 
+def test_a_model_database_copied_out_without_its_retriever_is_one_sentence(remogpt, tmp_path):
+    import shutil
+
+    from remogpt.errors import UserInputError
+    from remogpt.retrieval.database import RetrievalDatabase
+
+    model_dir = remogpt.save_pretrained(tmp_path / "m")
+    shutil.copytree(model_dir / "database", tmp_path / "db")
+    config = json.loads((tmp_path / "db" / "config.json").read_text())
+    (tmp_path / "db" / "config.json").write_text(json.dumps(dict(config, retriever="retriever")))  # as the shipped model's
+    database = RetrievalDatabase.load(tmp_path / "db")
+    with pytest.raises(UserInputError, match="names its retriever .* keep the database inside its model directory"):
+        database.load_retriever()
+    assert database.load_retriever(model_dir / "retriever").config.latent_dim == database.config.latent_dim
+
+
 def test_generate_batches_texts_and_samples(remogpt):
     motions = remogpt.generate_motions(["a person waves", "someone jumps twice"], num_samples=2, seed=0)
     assert len(motions) == 4

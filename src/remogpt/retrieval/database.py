@@ -324,7 +324,13 @@ class RetrievalDatabase:
         """
         from .model import PLTMR
 
-        directory = directory or self.retriever_path()
+        if directory is None:
+            directory = self.retriever_path()
+            if not (Path(directory) / "config.json").is_file():  # e.g. a model's database copied out of its directory
+                raise UserInputError(
+                    f"database '{getattr(self, 'location', '?')}' names its retriever '{directory}', which is not here; "
+                    "keep the database inside its model directory or rebuild it with `remogpt index build`."
+                )
         model = PLTMR.from_pretrained(directory, map_location=map_location)
         if model.config.latent_dim != self.config.latent_dim:
             raise UserInputError(
