@@ -91,7 +91,7 @@ def test_a_model_database_copied_out_without_its_retriever_is_one_sentence(remog
     config = json.loads((tmp_path / "db" / "config.json").read_text())
     (tmp_path / "db" / "config.json").write_text(json.dumps(dict(config, retriever="retriever")))  # as the shipped model's
     database = RetrievalDatabase.load(tmp_path / "db")
-    with pytest.raises(UserInputError, match="names its retriever .* keep the database inside its model directory"):
+    with pytest.raises(UserInputError, match="names its retriever .* does not exist; a model directory's database uses the retriever beside it"):
         database.load_retriever()
     assert database.load_retriever(model_dir / "retriever").config.latent_dim == database.config.latent_dim
 

@@ -328,8 +328,9 @@ class RetrievalDatabase:
             directory = self.retriever_path()
             if not (Path(directory) / "config.json").is_file():  # e.g. a model's database copied out of its directory
                 raise UserInputError(
-                    f"database '{getattr(self, 'location', '?')}' names its retriever '{directory}', which is not here; "
-                    "keep the database inside its model directory or rebuild it with `remogpt index build`."
+                    f"database '{getattr(self, 'location', '?')}' names its retriever '{directory}', which does not exist; "
+                    "a model directory's database uses the retriever beside it, so keep it there or rebuild it with "
+                    "`remogpt index build`."
                 )
         model = PLTMR.from_pretrained(directory, map_location=map_location)
         if model.config.latent_dim != self.config.latent_dim:
