@@ -326,7 +326,7 @@ class RetrievalDatabase:
 
         if directory is None:
             directory = self.retriever_path()
-            if not (Path(directory) / "config.json").is_file():  # e.g. a model's database copied out of its directory
+            if not Path(directory).is_dir():  # e.g. a model's database copied out; from_pretrained checks the rest
                 raise UserInputError(
                     f"database '{getattr(self, 'location', '?')}' names its retriever '{directory}', which does not exist; "
                     "a model directory's database uses the retriever beside it, so keep it there or rebuild it with "
