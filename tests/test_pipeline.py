@@ -280,6 +280,46 @@ def test_candidates_keep_the_sample_the_retriever_ranks_first(remogpt):
         remogpt.sampling.candidates = 1
 
 
+def test_reference_spread_samples_each_texts_candidates_from_its_next_references_too(remogpt, monkeypatch):
+    """With spread 2 a text's candidates come from two prompts (its top-1 references, then the next ones), half each;
+    the reranker sees every (text, sample) group's candidates from both prompts, and a kept motion names the
+    references its own prompt held."""
+    texts, spread = ["a person walks forward", "someone jumps"], 2
+    ranked = remogpt.context.ranked_for_texts(texts, spread)
+    plain = remogpt.database.search(remogpt.retriever.embed_texts(texts), "text", k={"text->motion": 2, "text->text": 2},
+                                    targets=("motion", "text"))
+    for alternatives, result in zip(ranked, plain):  # (a k=1 search may break a tie between a clip and its mirror the other way)
+        for p in range(spread):
+            assert [r.name for r in alternatives[p]] == [result["text->motion"][p].name, result["text->text"][p].name]
+    vocabulary, calls, seen = remogpt.lm.vocabulary, [], {}
+
+    def fake_generate(prompts, num_samples, min_motion_tokens, **_):  # row identity as its first two codes
+        first = sum(len(p) for p in calls)
+        calls.append(prompts)
+        return [[vocabulary.first_motion_id + c for c in [first + j, r] + [0] * (n - 2)]
+                for j, n in enumerate(min_motion_tokens) for r in range(num_samples)]
+
+    decoded, best_of_groups = remogpt._decoded, __import__("remogpt.pipeline", fromlist=["_"])._best_of_groups
+    monkeypatch.setattr(remogpt.lm, "generate_ids", fake_generate)
+    monkeypatch.setattr(remogpt, "_decoded", lambda codes: seen.setdefault("codes", codes) and decoded(codes))
+    monkeypatch.setattr("remogpt.pipeline._best_of_groups", lambda q, rows, group: seen.setdefault("kept", best_of_groups(q, rows, group)))
+    monkeypatch.setattr(remogpt.sampling, "candidates", 4)
+    monkeypatch.setattr(remogpt.sampling, "reference_spread", spread)
+    motions = remogpt.generate_motions(texts, [40, 40], num_samples=2, seed=0)
+    prompts = calls[0]
+    assert len(prompts) == 4 and ranked[0][1][0].caption in prompts[1] and ranked[1][0][0].caption in prompts[2]
+    groups = [tuple(codes[:2]) for codes in seen["codes"]]
+    assert groups[:8] == [(0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (0, 3), (1, 2), (1, 3)]  # text 0: sample 0, sample 1
+    assert groups[8:12] == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    assert [m.text for m in motions] == [t for t in texts for _ in range(2)]
+    for motion, kept in zip(motions, seen["kept"]):
+        prompt = groups[kept][0]
+        assert motion.tokens[:2] == list(groups[kept]) and motion.context == ranked[prompt // 2][prompt % 2]
+    monkeypatch.setattr(remogpt.sampling, "reference_spread", 3)
+    with pytest.raises(Exception, match="divides the candidates"):
+        remogpt.generate_motions(texts)
+
+
 def test_motion_sampling_runs_in_bounded_calls(remogpt, monkeypatch):
     """Texts x samples x candidates rows are sampled in calls of at most MAX_MOTION_ROWS (each row holds a KV cache):
     every call gets its own prompts' lengths and guidance prompts, and the motions come back in text order."""

@@ -58,6 +58,9 @@ class SamplingSettings:
     text_guidance: float = 0.0
     # every decoded motion (generated, references, reconstructions alike) gets its planted feet held still
     plant_feet: bool = True
+    # >1: a text's candidates are sampled from this many prompts in turn, holding its top-1 references, the next
+    # ones, and so on (each prompt its reference's length), so reranking chooses among several neighbours' variations
+    reference_spread: int = 1
     # a text without a requested length gets its top-1 reference's length, asked for in the prompt ("a motion of
     # N frames") and held to; off: the model ends each motion itself (bench/results/lm_reference_length.md)
     reference_length: bool = True
@@ -87,6 +90,8 @@ class SamplingSettings:
             raise UserInputError("use either text guidance or context guidance, not both.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
+        if not _whole(self.reference_spread, 1, MAX_CANDIDATES) or self.candidates % self.reference_spread:
+            raise UserInputError(f"the reference spread must be a whole number that divides the candidates ({self.candidates}), not {self.reference_spread}.")
 
 
 def _best_of_groups(queries: np.ndarray, rows: np.ndarray, group: int) -> list[int]:
@@ -213,12 +218,23 @@ class ReMoGPT:
         if seed is not None:
             torch.manual_seed(seed)
         text_embeddings = self._query_embeddings(texts, "text")
-        references = self.context.for_texts(texts, exclude=exclude, embeddings=text_embeddings)
+        candidates = self._reranked(self.sampling.candidates, "candidates")
+        # the candidates of a text are sampled from `spread` prompts (its top-1 references, the next ones, ...):
+        # rows run text, prompt, sample, candidate; `order` regroups them text, sample, prompt, candidate
+        spread = self.sampling.reference_spread if candidates > 1 and self.context.mode != "none" else 1
+        per_prompt = num_samples * candidates // spread
+        ranked = self.context.ranked_for_texts(texts, spread, exclude=exclude, embeddings=text_embeddings)
+        references = [alternatives[0] for alternatives in ranked]
+        prompt_texts = [text for text in texts for _ in range(spread)]
+        prompt_refs = [refs for alternatives in ranked for refs in alternatives]
+        prompt_lengths = [frames for frames in lengths for _ in range(spread)]
         if self.sampling.reference_length:
-            lengths = [frames or self._reference_frames(refs) for frames, refs in zip(lengths, references)]
+            prompt_lengths = [frames or self._reference_frames(refs) for frames, refs in zip(prompt_lengths, prompt_refs)]
+        order = np.arange(len(texts) * spread * per_prompt).reshape(len(texts), spread, num_samples, candidates // spread)
+        order = order.transpose(0, 2, 1, 3).reshape(-1)
         prompts, plain_prompts = [], []
         text_guided = self.sampling.text_guidance != 0.0
-        for text, frames, refs in zip(texts, lengths, references):
+        for text, frames, refs in zip(prompt_texts, prompt_lengths, prompt_refs):
             task = "t2m_frames" if frames else "t2m"
             instruction = first_instruction(task, caption=text, frames=str(int(frames or 0)))
             prompts.append(build_prompt(instruction, refs))
@@ -229,15 +245,15 @@ class ReMoGPT:
         guided = text_guided or (self.sampling.context_guidance != 0.0 and any(references))
         factor = self.motion_tokenizer.config.downsample_factor
         # a requested length: at least that many codes before <eom> (then cut to it), room for them in the budget
-        wanted = [max(1, int(frames) // factor) if frames else 1 for frames in lengths]
-        candidates = self._reranked(self.sampling.candidates, "candidates")
+        wanted = [max(1, int(frames) // factor) if frames else 1 for frames in prompt_lengths]
         prefix = self._prefix(text_embeddings)
+        prefix = None if prefix is None else np.repeat(prefix, spread, axis=0)
         ids = []
-        for part in _calls(len(prompts), num_samples * candidates, MAX_MOTION_ROWS):
+        for part in _calls(len(prompts), per_prompt, MAX_MOTION_ROWS):
             ids += self.lm.generate_ids(
                 prompts[part],
                 motion=True,
-                num_samples=num_samples * candidates,
+                num_samples=per_prompt,
                 temperature=self.sampling.temperature,
                 top_k=self.sampling.top_k,
                 top_p=self.sampling.top_p,
@@ -248,18 +264,19 @@ class ReMoGPT:
                 query_embeddings=None if prefix is None else prefix[part],
             )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
-        for i, frames in enumerate(np.repeat(np.array(lengths, dtype=object), num_samples * candidates)):
+        for i, frames in enumerate(np.repeat(np.array(prompt_lengths, dtype=object), per_prompt)):
             if frames:
                 codes[i] = codes[i][: max(1, int(frames) // factor)]
+        codes, row_prompts = [codes[i] for i in order], order // per_prompt
         features = self._decoded(codes)
         if candidates > 1:
             keep = _best_of_groups(text_embeddings, self.retriever.embed_motions(features), candidates)  # embedded: candidates > 1
-            codes, features = [codes[i] for i in keep], [features[i] for i in keep]
+            codes, features, row_prompts = [codes[i] for i in keep], [features[i] for i in keep], row_prompts[keep]
         results = []
         for i, (row_codes, row_features) in enumerate(zip(codes, features)):
             text_index = i // num_samples
             results.append(GeneratedMotion(
-                texts[text_index], row_codes, row_features, features_to_joints(row_features), references[text_index],
+                texts[text_index], row_codes, row_features, features_to_joints(row_features), prompt_refs[row_prompts[i]],
                 self.text_notices(texts[text_index], references[text_index]),
             ))  # fmt: skip
         return results

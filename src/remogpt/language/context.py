@@ -53,11 +53,23 @@ class ContextRetriever:
 
     def for_texts(self, texts: Sequence[str], exclude: Sequence | None = None, embeddings: np.ndarray | None = None) -> list[list[Reference]]:
         """References for every text; `embeddings`: the texts' retriever embeddings when the caller has them."""
+        return [ranked[0] for ranked in self.ranked_for_texts(texts, 1, exclude, embeddings)]
+
+    def ranked_for_texts(self, texts: Sequence[str], spread: int, exclude: Sequence | None = None,
+                         embeddings: np.ndarray | None = None) -> list[list[list[Reference]]]:
+        """For every text, `spread` alternative reference lists: the first holds the top k hits of each kind, the
+        next the following k, and so on (a list the database cannot fill repeats the first)."""
         if self.mode == "none" or not texts:
-            return [[] for _ in texts]
+            return [[[] for _ in range(spread)] for _ in texts]
         embeddings = self.retriever.embed_texts(list(texts)) if embeddings is None else embeddings
-        results = self.database.search(embeddings, "text", k=kinds_for(self.mode, "text", self.k), targets=("motion", "text"), exclude=exclude)
-        return self._references(results, "text")
+        kinds = kinds_for(self.mode, "text", self.k * spread)
+        results = self.database.search(embeddings, "text", k=kinds, targets=("motion", "text"), exclude=exclude)
+        ranked = []
+        for result in results:
+            lists = [[self._reference(hit) for kind in kinds for hit in result.get(kind, [])[p * self.k:(p + 1) * self.k]]
+                     for p in range(spread)]
+            ranked.append([refs if len(refs) == len(lists[0]) else lists[0] for refs in lists])
+        return ranked
 
     def for_motions(self, motions: Sequence[np.ndarray], exclude: Sequence | None = None, embeddings: np.ndarray | None = None) -> list[list[Reference]]:
         if self.mode == "none" or not motions:
