@@ -72,3 +72,14 @@ def tiny_model_dir(synth_dir, tmp_path_factory) -> Path:
         tokenizer_steps=20, retriever_steps=10, evaluator_steps=10, lm_pretrain_steps=5, lm_steps=10, replications=2,
     )  # fmt: skip
     return train_all(settings, say=lambda _: None)
+
+
+def load_bench(name: str):
+    """A script of bench/ as a module (the benches are scripts, not a package), for tests of their logic."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from remogpt.train_all import PIPELINE_PRESETS
 
-
-def load_bench():
-    path = Path(__file__).resolve().parents[1] / "bench" / "ablation_lm_retrieval.py"
-    spec = importlib.util.spec_from_file_location("ablation_lm_retrieval", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_bench
 
 
 def options(args: list) -> dict:
@@ -21,7 +12,7 @@ def options(args: list) -> dict:
 
 
 def test_the_guidance_stage_takes_the_presets_steps_lr_and_task_mix(monkeypatch):
-    bench = load_bench()
+    bench = load_bench("ablation_lm_retrieval")
     monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_steps", 7)
     monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_lr", 3e-4)
     monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_task_weights", "t2m_frames=0.25,m2t=0.3")
@@ -32,7 +23,7 @@ def test_the_guidance_stage_takes_the_presets_steps_lr_and_task_mix(monkeypatch)
 
 
 def test_the_default_mix_adds_no_option_and_zero_steps_no_stage(monkeypatch):
-    bench = load_bench()
+    bench = load_bench("ablation_lm_retrieval")
     monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_steps", 7)
     monkeypatch.setitem(PIPELINE_PRESETS["tiny"], "guidance_task_weights", "")
     assert "--task-weights" not in options(bench.guidance_args("tiny", None, None))

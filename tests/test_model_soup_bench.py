@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -11,13 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-
-def load_bench():
-    path = Path(__file__).resolve().parents[1] / "bench" / "model_soup.py"
-    spec = importlib.util.spec_from_file_location("model_soup", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_bench
 
 
 def member(root: Path, name: str, value: float, config: str = '{"d_model": 4}') -> Path:
@@ -33,7 +26,7 @@ def member(root: Path, name: str, value: float, config: str = '{"d_model": 4}') 
 
 def run(monkeypatch, *args: str) -> None:
     monkeypatch.setattr(sys, "argv", ["model_soup.py", *args])
-    load_bench().main()
+    load_bench("model_soup").main()
 
 
 def test_the_soup_is_the_weighted_mean_and_keeps_the_first_members_files(tmp_path, monkeypatch):
