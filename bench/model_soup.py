@@ -20,6 +20,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from remogpt.io import save_json
+
 
 def average_state(members: list[Path], weights: list[float]) -> dict[str, torch.Tensor]:
     states = [load_file(str(member / "model.safetensors")) for member in members]
@@ -54,7 +56,7 @@ def main() -> None:
     save_file(state, str(args.out / "model.safetensors"), metadata={"format": "pt"})  # transformers checks it
     manifest = json.loads((args.out / "remogpt.json").read_text())
     manifest["training"]["soup_of"] = {str(member): weight for member, weight in zip(args.members, weights)}
-    (args.out / "remogpt.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    save_json(args.out / "remogpt.json", manifest)
     print(f"averaged {len(args.members)} models into {args.out}")
 
 

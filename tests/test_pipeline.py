@@ -299,7 +299,9 @@ def test_reference_spread_samples_each_texts_candidates_from_its_next_references
         return [[vocabulary.first_motion_id + c for c in [first + j, r] + [0] * (n - 2)]
                 for j, n in enumerate(min_motion_tokens) for r in range(num_samples)]
 
-    decoded, best_of_groups = remogpt._decoded, __import__("remogpt.pipeline", fromlist=["_"])._best_of_groups
+    from remogpt.pipeline import _best_of_groups as best_of_groups
+
+    decoded = remogpt._decoded
     monkeypatch.setattr(remogpt.lm, "generate_ids", fake_generate)
     monkeypatch.setattr(remogpt, "_decoded", lambda codes: seen.setdefault("codes", codes) and decoded(codes))
     monkeypatch.setattr("remogpt.pipeline._best_of_groups", lambda q, rows, group: seen.setdefault("kept", best_of_groups(q, rows, group)))
