@@ -9,7 +9,7 @@ import torch
 
 from remogpt.language.data import InstructionDataset, MotionTextItem
 from remogpt.language.context import kinds_for
-from remogpt.language.model import MotionLanguageModel, MotionOnlyLogits
+from remogpt.language.model import MotionLanguageModel, MotionOnlyLogits, ReferenceAnchor
 from remogpt.language.prompts import TEMPLATES, Reference, build_prompt, fill, placeholders
 from remogpt.language.vocabulary import MotionVocabulary, train_text_tokenizer
 
@@ -82,6 +82,17 @@ def test_malformed_generated_ids_are_read_without_crashing(vocabulary, pieces, e
     tok = vocabulary.tokenizer
     ids = [vocabulary.first_motion_id + p if isinstance(p, int) else tok.convert_tokens_to_ids(p if p != "word" else "▁a") for p in pieces]
     assert vocabulary.motion_codes(ids) == expected
+
+
+def test_reference_anchor_raises_the_references_code_at_the_position_being_written(vocabulary):
+    anchor = ReferenceAnchor(vocabulary, [[5, 7], [3]], weight=2.0)
+    som, code = vocabulary.start_id, vocabulary.first_motion_id
+    input_ids = torch.tensor([[0, som, code + 5], [0, som, code]])  # row 0 writes its 2nd code, row 1 is past its reference
+    out = anchor(input_ids, torch.zeros(2, len(vocabulary)))
+    assert out[0, code + 7] == 2.0 and out[0].sum() == 2.0  # the reference's code at position 1, whatever came before
+    assert not out[1].any()  # beyond the reference: plain sampling
+    unopened = anchor(torch.tensor([[0, 0, 0], [0, som, 0]]), torch.zeros(2, len(vocabulary)))
+    assert not unopened[0].any() and unopened[1, code + 3] == 2.0  # nothing before <som>; position 0 right after it
 
 
 def test_caption_text_drops_motion_tokens(vocabulary):

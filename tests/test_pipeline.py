@@ -394,6 +394,26 @@ def test_caption_candidates_are_a_model_default_and_an_option(tiny_model_dir, sy
     assert code == 2 and "caption candidates" in err and "Traceback" not in err
 
 
+def test_reference_anchor_moves_samples_toward_the_top1_reference(remogpt, monkeypatch):
+    """SamplingSettings.reference_anchor: 0 samples plainly; a large weight writes the top-1 text->motion reference's
+    codes; a weight outside [0, 20] is one sentence."""
+    from remogpt.errors import UserInputError
+
+    texts = ["a person waves", "someone jumps twice"]
+
+    def shared_codes(weight: float) -> float:
+        monkeypatch.setattr(remogpt.sampling, "reference_anchor", weight)
+        motions = remogpt.generate_motions(texts, num_samples=2, seed=0)
+        same = [np.mean(np.equal(m.tokens, next(r for r in m.context if r.kind == "text->motion").codes)) for m in motions]
+        return float(np.mean(same))
+
+    assert shared_codes(20.0) == 1.0
+    assert shared_codes(0.0) < 1.0
+    monkeypatch.setattr(remogpt.sampling, "reference_anchor", -1.0)
+    with pytest.raises(UserInputError, match="reference anchor"):
+        remogpt.sampling.check()
+
+
 def test_bad_seed_and_sampling_settings_are_one_sentence(remogpt, run_cli, tiny_model_dir, tmp_path):
     from remogpt.errors import UserInputError
 

@@ -64,6 +64,10 @@ class SamplingSettings:
     # a text without a requested length gets its top-1 reference's length, asked for in the prompt ("a motion of
     # N frames") and held to; off: the model ends each motion itself (bench/results/lm_reference_length.md)
     reference_length: bool = True
+    # >0: each code's log-probability gains this much where it is the code the prompt's top-1 text->motion reference
+    # holds at that position (language.model.ReferenceAnchor): the model edits its reference instead of starting
+    # afresh; 0 samples plainly (bench/results/lm_reference_anchor.md)
+    reference_anchor: float = 0.0
 
     def check(self) -> None:
         """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
@@ -88,6 +92,8 @@ class SamplingSettings:
             raise UserInputError(f"the text guidance must be between 0 and 10, not {self.text_guidance}.")
         if self.text_guidance and self.context_guidance:
             raise UserInputError("use either text guidance or context guidance, not both.")
+        if not number(self.reference_anchor) or not 0 <= self.reference_anchor <= 20:
+            raise UserInputError(f"the reference anchor must be between 0 and 20, not {self.reference_anchor}.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
         if not _whole(self.reference_spread, 1, MAX_CANDIDATES) or self.candidates % self.reference_spread:
@@ -100,6 +106,13 @@ def _best_of_groups(queries: np.ndarray, rows: np.ndarray, group: int) -> list[i
     grouped = rows.reshape(len(queries), -1, group, rows.shape[-1])  # query, sample, candidate, dim
     best = np.einsum("qd,qscd->qsc", queries, grouped).argmax(-1)
     return [(i * group) + int(b) for i, b in enumerate(best.reshape(-1))]
+
+
+def _top_reference(references):
+    """The reference a text's motion follows (its length, the anchor): the top-1 text->motion reference, else the
+    first reference with a motion; None without one."""
+    with_motion = [ref for ref in references if ref.codes]
+    return next((ref for ref in with_motion if ref.kind == "text->motion"), with_motion[0] if with_motion else None)
 
 
 def _calls(prompts: int, rows_per_prompt: int, max_rows: int) -> list[slice]:
@@ -248,6 +261,7 @@ class ReMoGPT:
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in prompt_lengths]
         prefix = self._prefix(text_embeddings)
         prefix = None if prefix is None else np.repeat(prefix, spread, axis=0)
+        anchors = [list(top.codes) if (top := _top_reference(refs)) else [] for refs in prompt_refs]
         ids = []
         for part in _calls(len(prompts), per_prompt, MAX_MOTION_ROWS):
             ids += self.lm.generate_ids(
@@ -262,6 +276,8 @@ class ReMoGPT:
                 guidance_prompts=plain_prompts[part] if guided else None,
                 guidance_scale=self.sampling.text_guidance or self.sampling.context_guidance,
                 query_embeddings=None if prefix is None else prefix[part],
+                anchor_codes=anchors[part],
+                anchor_weight=self.sampling.reference_anchor,
             )
         codes = [self.lm.vocabulary.motion_codes(row) or [0] for row in ids]
         for i, frames in enumerate(np.repeat(np.array(prompt_lengths, dtype=object), per_prompt)):
@@ -421,8 +437,7 @@ class ReMoGPT:
         """How long the retrieved neighbours say the text takes: the length of the prompt's top-1 text->motion
         reference (else its first reference with a motion) in frames, within what this model can write; None
         without references."""
-        with_motion = [ref for ref in references if ref.codes]
-        top = next((ref for ref in with_motion if ref.kind == "text->motion"), with_motion[0] if with_motion else None)
+        top = _top_reference(references)
         if top is None:
             return None
         shortest, longest = self.frame_range()

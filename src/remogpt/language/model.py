@@ -234,13 +234,16 @@ class MotionLanguageModel(Pretrained, nn.Module):
         guidance_prompts: Sequence[str] | None = None,
         guidance_scale: float = 0.0,
         query_embeddings: torch.Tensor | None = None,
+        anchor_codes: Sequence[Sequence[int]] | None = None,
+        anchor_weight: float = 0.0,
     ) -> list[list[int]]:
         """Generated ids for every prompt (num_samples consecutive rows per prompt), batched with the KV cache.
 
         With `motion=True` only motion tokens, <som>, <eom> and </s> may be produced (a logits mask), so the output
         is always a motion span; `min_motion_tokens` (one number, or one per prompt) delays <eom> until at least that
         many codes were written, which is how a requested length is honoured. `query_embeddings`: one retriever
-        embedding per prompt for a model with a query prefix.
+        embedding per prompt for a model with a query prefix. `anchor_codes` (motion codes per prompt) with
+        `anchor_weight` > 0: ReferenceAnchor.
         """
         from transformers import LogitsProcessorList
 
@@ -252,6 +255,10 @@ class MotionLanguageModel(Pretrained, nn.Module):
             if len(guidance_prompts) != len(prompts):
                 raise ValueError("guidance_prompts needs one prompt per prompt")
             processors.insert(0, ContextGuidance(self, guidance_prompts, guidance_scale, rows, query_embeddings))
+        if anchor_codes is not None and anchor_weight != 0.0:
+            if len(anchor_codes) != len(prompts):
+                raise ValueError("anchor_codes needs one code sequence per prompt")
+            processors.append(ReferenceAnchor(self.vocabulary, [c for c in anchor_codes for _ in range(rows)], anchor_weight))
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -299,6 +306,33 @@ class ContextGuidance:
         conditional = torch.log_softmax(scores.float(), -1)
         unconditional = torch.log_softmax(out.logits[:, -1].float(), -1)
         return conditional + self.scale * (conditional - unconditional)
+
+
+class ReferenceAnchor:
+    """A decoding prior toward a reference motion: the code the reference holds at the position being written gets
+    `weight` added to its log-probability (e**weight times likelier), so sampling follows the reference where the model
+    is unsure and leaves it where the model is confident of something else; weight 0 is plain sampling, a large
+    weight copies the reference. Positions align because decoding writes the reference's length
+    (pipeline.SamplingSettings.reference_anchor, bench/results/lm_reference_anchor.md)."""
+
+    def __init__(self, vocabulary: MotionVocabulary, codes: Sequence[Sequence[int]], weight: float):
+        longest = max((len(c) for c in codes), default=0)
+        self.targets = torch.full((len(codes), max(longest, 1)), -1, dtype=torch.long)  # one row per generated row
+        for row, row_codes in enumerate(codes):
+            self.targets[row, : len(row_codes)] = torch.as_tensor(list(row_codes), dtype=torch.long) + vocabulary.first_motion_id
+        self.vocabulary, self.weight = vocabulary, weight
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
+        written = ((input_ids >= first) & (input_ids < first + size)).sum(-1)  # codes so far = the position now
+        opened = (input_ids == self.vocabulary.start_id).any(-1)
+        targets = self.targets.to(scores.device)
+        position = written.clamp(max=targets.shape[1] - 1)
+        target = targets.gather(1, position[:, None]).squeeze(1)
+        rows = torch.nonzero(opened & (written < targets.shape[1]) & (target >= 0)).squeeze(1)
+        scores = scores.clone()
+        scores[rows, target[rows]] += self.weight
+        return scores
 
 
 class TextOnlyLogits:
