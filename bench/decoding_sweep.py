@@ -1,9 +1,9 @@
 """Text-to-motion decoding settings side by side on one model: candidates (retriever reranking), temperature, top-k,
 context guidance, with the retrieval-only row, one evaluator, the same crops and batches for every row.
 
-A setting is written `c{candidates}[t{temperature}][k{top_k}][p{top_p}][g{guidance}][x{text guidance}][d{spread}][a{anchor}][m][r]`,
+A setting is written `c{candidates}[t{temperature}][k{top_k}][p{top_p}][g{guidance}][x{text guidance}][d{spread}][a{anchor}[s{similarity}]][m][r]`,
 e.g. `c1`, `c8`, `c8t0.8`, `c8p0.9`, `c1g1.5`, `c8x2`, `c8x1d2`, `c8x1a2`, `c8m`; `a`: reference anchor weight
-(SamplingSettings.reference_anchor); `d`: the candidates are sampled from that many
+(SamplingSettings.reference_anchor), `s`: its minimum similarity (anchor_min_similarity); `d`: the candidates are sampled from that many
 prompts holding the text's top-1 references, the next ones, ... (SamplingSettings.reference_spread); `m`: the model ends each motion itself instead of taking its top-1 reference's length
 (SamplingSettings.reference_length); a trailing `r` decodes with raw feet (no foot clean-up,
 motion/foot_contact.py), for every row of that setting.
@@ -21,15 +21,15 @@ from pathlib import Path
 
 
 def parse(setting: str) -> dict:
-    match = re.fullmatch(r"c(\d+)(?:t([\d.]+))?(?:k(\d+))?(?:p([\d.]+))?(?:g([\d.]+))?(?:x([\d.]+))?(?:d(\d+))?(?:a([\d.]+))?(m)?(r)?", setting)
+    match = re.fullmatch(r"c(\d+)(?:t([\d.]+))?(?:k(\d+))?(?:p([\d.]+))?(?:g([\d.]+))?(?:x([\d.]+))?(?:d(\d+))?(?:a([\d.]+)(?:s([\d.]+))?)?(m)?(r)?", setting)
     if match is None:
-        raise SystemExit(f"setting '{setting}' is not c<N>[t<T>][k<K>][p<P>][g<S>][x<S>][d<N>][a<W>][m][r]")
-    candidates, temperature, top_k, top_p, guidance, text_guidance, spread, anchor, own_length, raw = match.groups()
+        raise SystemExit(f"setting '{setting}' is not c<N>[t<T>][k<K>][p<P>][g<S>][x<S>][d<N>][a<W>[s<S>]][m][r]")
+    candidates, temperature, top_k, top_p, guidance, text_guidance, spread, anchor, similarity, own_length, raw = match.groups()
     return dict(
         candidates=int(candidates), temperature=float(temperature or 1.0), top_k=int(top_k) if top_k else None,
         top_p=float(top_p) if top_p else None, context_guidance=float(guidance or 0.0), plant_feet=raw is None,
         reference_length=own_length is None, text_guidance=float(text_guidance or 0.0), reference_spread=int(spread or 1),
-        reference_anchor=float(anchor or 0.0),
+        reference_anchor=float(anchor or 0.0), anchor_min_similarity=float(similarity or -1.0),
     )  # fmt: skip
 
 

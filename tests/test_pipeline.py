@@ -396,7 +396,7 @@ def test_caption_candidates_are_a_model_default_and_an_option(tiny_model_dir, sy
 
 def test_reference_anchor_moves_samples_toward_the_top1_reference(remogpt, monkeypatch):
     """SamplingSettings.reference_anchor: 0 samples plainly; a large weight writes the top-1 text->motion reference's
-    codes; a weight outside [0, 20] is one sentence."""
+    codes, where that reference is at least anchor_min_similarity close; a weight outside [0, 20] is one sentence."""
     from remogpt.errors import UserInputError
 
     texts = ["a person waves", "someone jumps twice"]
@@ -409,6 +409,10 @@ def test_reference_anchor_moves_samples_toward_the_top1_reference(remogpt, monke
 
     assert shared_codes(20.0) == 1.0
     assert shared_codes(0.0) < 1.0
+    monkeypatch.setattr(remogpt.sampling, "anchor_min_similarity", 1.0)  # no neighbour is that close: no anchor
+    assert shared_codes(20.0) < 1.0
+    monkeypatch.setattr(remogpt.sampling, "anchor_min_similarity", -1.0)
+    assert shared_codes(20.0) == 1.0
     monkeypatch.setattr(remogpt.sampling, "reference_anchor", -1.0)
     with pytest.raises(UserInputError, match="reference anchor"):
         remogpt.sampling.check()

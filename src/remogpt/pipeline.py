@@ -68,6 +68,9 @@ class SamplingSettings:
     # holds at that position (language.model.ReferenceAnchor): the model edits its reference instead of starting
     # afresh; 0 samples plainly (bench/results/lm_reference_anchor.md)
     reference_anchor: float = 0.0
+    # the anchor holds only where the top-1 reference's retriever similarity to the text is at least this (a close
+    # neighbour is worth following, a far one is not); -1 (a cosine's least): everywhere
+    anchor_min_similarity: float = -1.0
 
     def check(self) -> None:
         """One sentence for every setting outside what decoding can use (CLI, server and library alike)."""
@@ -94,6 +97,8 @@ class SamplingSettings:
             raise UserInputError("use either text guidance or context guidance, not both.")
         if not number(self.reference_anchor) or not 0 <= self.reference_anchor <= 20:
             raise UserInputError(f"the reference anchor must be between 0 and 20, not {self.reference_anchor}.")
+        if not number(self.anchor_min_similarity) or not -1 <= self.anchor_min_similarity <= 1:
+            raise UserInputError(f"the anchor's minimum similarity must be between -1 and 1, not {self.anchor_min_similarity}.")
         if not _whole(self.candidates, 1, MAX_CANDIDATES):
             raise UserInputError(f"the number of candidates must be between 1 and {MAX_CANDIDATES}, not {self.candidates}.")
         if not _whole(self.reference_spread, 1, MAX_CANDIDATES) or self.candidates % self.reference_spread:
@@ -261,7 +266,8 @@ class ReMoGPT:
         wanted = [max(1, int(frames) // factor) if frames else 1 for frames in prompt_lengths]
         prefix = self._prefix(text_embeddings)
         prefix = None if prefix is None else np.repeat(prefix, spread, axis=0)
-        anchors = [list(top.codes) if (top := _top_reference(refs)) else [] for refs in prompt_refs]
+        anchors = [list(top.codes) if (top := _top_reference(refs)) and top.similarity >= self.sampling.anchor_min_similarity
+                   else [] for refs in prompt_refs]  # fmt: skip
         ids = []
         for part in _calls(len(prompts), per_prompt, MAX_MOTION_ROWS):
             ids += self.lm.generate_ids(
