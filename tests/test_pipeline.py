@@ -424,7 +424,7 @@ def test_bad_seed_and_sampling_settings_are_one_sentence(remogpt, run_cli, tiny_
     with pytest.raises(UserInputError, match="seed"):
         remogpt.generate_motions(["a person walks"], seed=2**70)
     out = tmp_path / "o.npy"
-    for args, needle in ((("--top-p", "5"), "top-p"), (("--temperature", "nan"), "temperature"), (("--top-k", "-5"), "top-k")):
+    for args, needle in ((("--top-p", "5"), "top-p"), (("--temperature", "nan"), "temperature"), (("--top-k", "-5"), "top-k"), (("--reference-anchor", "-1"), "reference anchor")):
         code, _, err = run_cli("generate", "a person walks", "-o", out, "--model", tiny_model_dir, *args)
         assert code == 2 and needle in err and "Traceback" not in err and not out.exists()
     code, _, err = run_cli("caption", tmp_path / "m.npy", "--model", tiny_model_dir, "--beams", "0")

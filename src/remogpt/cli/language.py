@@ -203,6 +203,9 @@ def generate_command(
         None, "--context-guidance", help="Guidance scale toward the retrieved references (0 = off; default: the model's)."
     ),
     text_guidance: Optional[float] = typer.Option(None, "--text-guidance", help=TEXT_GUIDANCE_HELP),
+    reference_anchor: float = typer.Option(
+        0.0, "--reference-anchor", help="Follow the top-1 reference's codes where the model is unsure: log-probability bonus W (0 = off, 3 = close; 20 = copy it)."
+    ),
     timeline: Optional[Path] = typer.Option(
         None, "--timeline", help='Steps from a file, one JSON object a line: {"text": "walk forward", "seconds": 8}.'
     ),
@@ -227,6 +230,7 @@ def generate_command(
         remogpt.sampling.text_guidance = text_guidance
     if model_length:
         remogpt.sampling.reference_length = False
+    remogpt.sampling.reference_anchor = reference_anchor
     remogpt.sampling.check()  # every setting, one sentence, before any work
     steps = read_timeline(timeline) if timeline is not None else parse_steps(text)
     one_clip = remogpt.seconds_range()[1]
