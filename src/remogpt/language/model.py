@@ -211,7 +211,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
 
     def corrupt_motion_codes(self, ids: torch.Tensor, max_rate: float) -> torch.Tensor:
         first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
-        is_code = (ids >= first) & (ids < first + size)
+        is_code = _is_code(self.vocabulary, ids)
         rate = torch.rand(ids.shape[0], 1, device=ids.device) * max_rate
         replace = is_code & (torch.rand(ids.shape, device=ids.device) < rate)
         random_codes = torch.randint(first, first + size, ids.shape, device=ids.device)
@@ -258,7 +258,7 @@ class MotionLanguageModel(Pretrained, nn.Module):
         if anchor_codes is not None and anchor_weight != 0.0:
             if len(anchor_codes) != len(prompts):
                 raise ValueError("anchor_codes needs one code sequence per prompt")
-            processors.append(ReferenceAnchor(self.vocabulary, [c for c in anchor_codes for _ in range(rows)], anchor_weight))
+            processors.append(ReferenceAnchor(self.vocabulary, anchor_codes, anchor_weight, rows))
         limit = max_new_tokens or (self.config.max_motion_tokens if motion else self.config.max_caption_tokens)
         output = self.t5.generate(
             **inputs,
@@ -274,6 +274,12 @@ class MotionLanguageModel(Pretrained, nn.Module):
             **self.source_inputs(inputs.get("input_ids")),
         )
         return [[int(i) for i in row if int(i) != self.vocabulary.pad_id] for row in output.tolist()]
+
+
+def _is_code(vocabulary: MotionVocabulary, ids: torch.Tensor) -> torch.Tensor:
+    """Where `ids` hold motion codes (not text, markers or padding)."""
+    first = vocabulary.first_motion_id
+    return (ids >= first) & (ids < first + vocabulary.codebook_size)
 
 
 class ContextGuidance:
@@ -315,16 +321,16 @@ class ReferenceAnchor:
     weight copies the reference. Positions align because decoding writes the reference's length
     (pipeline.SamplingSettings.reference_anchor, bench/results/lm_reference_anchor.md)."""
 
-    def __init__(self, vocabulary: MotionVocabulary, codes: Sequence[Sequence[int]], weight: float):
+    def __init__(self, vocabulary: MotionVocabulary, codes: Sequence[Sequence[int]], weight: float, rows_per_prompt: int = 1):
         longest = max((len(c) for c in codes), default=0)
-        self.targets = torch.full((len(codes), max(longest, 1)), -1, dtype=torch.long)  # one row per generated row
+        targets = torch.full((len(codes), max(longest, 1)), -1, dtype=torch.long)  # one row per prompt, -1 past its end
         for row, row_codes in enumerate(codes):
-            self.targets[row, : len(row_codes)] = torch.as_tensor(list(row_codes), dtype=torch.long) + vocabulary.first_motion_id
+            targets[row, : len(row_codes)] = torch.as_tensor(list(row_codes), dtype=torch.long) + vocabulary.first_motion_id
+        self.targets = targets.repeat_interleave(rows_per_prompt, 0)
         self.vocabulary, self.weight = vocabulary, weight
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        first, size = self.vocabulary.first_motion_id, self.vocabulary.codebook_size
-        written = ((input_ids >= first) & (input_ids < first + size)).sum(-1)  # codes so far = the position now
+        written = _is_code(self.vocabulary, input_ids).sum(-1)  # codes so far = the position now
         opened = (input_ids == self.vocabulary.start_id).any(-1)
         targets = self.targets.to(scores.device)
         position = written.clamp(max=targets.shape[1] - 1)
@@ -373,8 +379,7 @@ class MotionOnlyLogits:
         mask[~opened] = float("-inf")
         mask[~opened, self.vocabulary.start_id] = 0.0
         if bool((self.min_codes > 0).any()):
-            first = self.vocabulary.first_motion_id
-            written = ((input_ids >= first) & (input_ids < first + self.vocabulary.codebook_size)).sum(-1)
+            written = _is_code(self.vocabulary, input_ids).sum(-1)
             early = written < self.min_codes.to(written.device)
             mask[early, self.vocabulary.end_id] = float("-inf")
             mask[early, self.vocabulary.eos_id] = float("-inf")
